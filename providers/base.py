@@ -1,0 +1,151 @@
+"""The provider interface: what every talking-video generator (local or cloud) implements.
+
+A provider is small: it states its :class:`Capabilities`, lists its :class:`Voice`\\ s, and
+turns one :class:`GenerationRequest` into one :class:`GenerationResult`. The job runner calls
+``generate`` on a worker thread with a :class:`JobContext` that carries the progress callback,
+the cancellation token, a private work folder, and (for cloud vendors) the remote job id so a
+restarted worker resumes polling instead of paying twice.
+
+Errors are raised from the tree in :mod:`errors` (``ProviderUnavailable`` triggers fallback;
+``InputError``/``ProviderRejected`` are the creator's to fix).
+"""
+
+from __future__ import annotations
+
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from errors import JobCancelled
+
+Resolution = Literal[480, 720, 1080]
+Aspect = Literal["1:1", "9:16", "16:9"]
+CaptionMode = Literal["none", "srt", "burn"]
+Stage = Literal["queued", "voice", "face", "animate", "encode", "upload", "done"]
+
+RESOLUTIONS: tuple[int, ...] = (480, 720, 1080)
+ASPECTS: tuple[str, ...] = ("1:1", "9:16", "16:9")
+CAPTION_MODES: tuple[str, ...] = ("none", "srt", "burn")
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a provider can truly do; the router only picks a provider that fits the request."""
+
+    languages: frozenset[str]
+    uses_photo: bool  # animates the uploaded photo (Synthesia: False)
+    speaks: bool  # produces speech with lip-sync (Luma: False, motion only)
+    max_script_chars: int
+    resolutions: tuple[int, ...] = RESOLUTIONS
+    aspects: tuple[str, ...] = ASPECTS
+    needs_network: bool = False
+    cost_credits_per_minute: int = 0
+
+
+@dataclass(frozen=True)
+class Voice:
+    """One selectable voice. ``id`` is stable and what requests carry."""
+
+    id: str
+    name: str
+    language: str  # ISO 639-1 code used across the app ("hi", "en", ...)
+    gender: Literal["female", "male", "neutral"] = "neutral"
+    engine: str = ""  # "espeak-ng", "piper", "d_id", ...
+    natural: bool = False  # a neural voice (preferred by default)
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    """Everything needed to make one video. ``photo_path`` is an already validated image."""
+
+    photo_path: Path
+    script: str
+    language: str
+    voice: str | None = None  # None: the provider's default voice for the language
+    resolution: int = 720
+    aspect: str = "9:16"
+    captions: str = "none"
+    head_motion: float = 0.3  # 0 = still, 1 = lively
+    speed: float = 1.0  # speech rate multiplier, 0.5-2.0
+    pitch: float = 1.0  # pitch multiplier where the engine allows, 0.5-1.5
+
+
+@dataclass(frozen=True)
+class GenerationResult:
+    """Files written into the job's work folder; the job runner moves them to storage."""
+
+    video_path: Path
+    duration_s: float
+    provider: str
+    voice: str
+    width: int
+    height: int
+    thumbnail_path: Path | None = None
+    srt_path: Path | None = None
+    vtt_path: Path | None = None
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
+    notes: tuple[str, ...] = ()  # user-visible remarks, e.g. "several faces: used the largest"
+
+
+class CancelToken:
+    """Thread-safe cancellation flag, checked often by providers."""
+
+    def __init__(self, is_cancelled: Callable[[], bool] | None = None) -> None:
+        self._event = threading.Event()
+        self._external = is_cancelled
+
+    def cancel(self) -> None:
+        self._event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        if not self._event.is_set() and self._external is not None and self._external():
+            self._event.set()
+        return self._event.is_set()
+
+    def raise_if_cancelled(self) -> None:
+        if self.cancelled:
+            raise JobCancelled()
+
+
+ProgressCallback = Callable[[str, float], None]
+"""``progress(stage, percent)`` with percent in 0..100 over the whole job."""
+
+
+def _no_progress(stage: str, percent: float) -> None:
+    return None
+
+
+@dataclass
+class JobContext:
+    """Per-run hooks handed to ``Provider.generate``."""
+
+    work_dir: Path
+    progress: ProgressCallback = _no_progress
+    cancel: CancelToken = field(default_factory=CancelToken)
+    remote_id: str | None = None  # set when resuming a cloud job
+    save_remote_id: Callable[[str], None] = lambda _rid: None
+
+
+class Provider(ABC):
+    """A talking-video generator. Subclasses are registered by name in ``providers.REGISTRY``."""
+
+    name: str = ""
+
+    @abstractmethod
+    def capabilities(self) -> Capabilities: ...
+
+    @abstractmethod
+    def voices(self, language: str | None = None) -> list[Voice]:
+        """Voices, optionally for one language; must not call the network on the page path."""
+
+    @abstractmethod
+    def generate(self, request: GenerationRequest, ctx: JobContext) -> GenerationResult:
+        """Make the video; report progress via ``ctx.progress``; check ``ctx.cancel`` often."""
+
+    def check(self) -> str:
+        """A cheap health check (key valid, service reachable); returns a short status."""
+        return "ok"
