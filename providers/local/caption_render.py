@@ -11,9 +11,9 @@ bottom third, size relative to the frame) and alpha-blended into each frame's bo
 with OpenCV (about 0.5 ms per 720x1280 frame), so captions add well under a second to a
 30-second video.
 
-No CJK font is bundled (a useful one is 5-20 MB); for Chinese and Japanese a system Noto
-CJK / Droid / WenQuanYi font is used when present, otherwise those characters cannot be drawn
-and are listed in :attr:`CaptionRenderer.missing_chars`.
+Chinese and Japanese use Noto Sans CJK from the ``noto-cjk-sans-otc`` wheel (OFL 1.1, a
+requirement, 19 MB); a system Noto CJK / Droid / WenQuanYi font is the fallback. Characters no
+font can draw are listed in :attr:`CaptionRenderer.missing_chars`.
 """
 
 from __future__ import annotations
@@ -73,7 +73,19 @@ TEXT_RGBA = (255, 255, 255, 255)
 OUTLINE_RGBA = (0, 0, 0, 255)
 
 
+def _packaged_cjk_font() -> Path | None:
+    try:
+        import noto_cjk_sans_otc  # OFL font wheel; only carries the .ttc file
+    except ImportError:
+        return None
+    path = Path(noto_cjk_sans_otc.__file__).with_name("NotoSansCJK-Regular.ttc")
+    return path if path.is_file() else None
+
+
 def _system_cjk_font() -> Path | None:
+    packaged = _packaged_cjk_font()
+    if packaged is not None:
+        return packaged
     for candidate in SYSTEM_CJK_FONTS:
         if Path(candidate).is_file():
             return Path(candidate)
