@@ -1,0 +1,486 @@
+"""The job runner: executes queued video jobs off the page thread and records every step.
+
+The database row is the truth; this module only moves a row through its life:
+
+    queued ──claim──> running ──> succeeded            (files stored, duration, notes)
+       │                 ├──────> failed   + refund   (user-safe message; details logged)
+       └──cancel──> cancelled + refund <── cancel flag seen by the worker
+
+``run_job(job_id)`` is the whole job function, and the only thing an executor runs, so a
+Celery worker (scale-out) can call it unchanged. Executors implement :class:`Executor`:
+:class:`ThreadPoolJobExecutor` (a bounded pool in the Streamlit process, the default) and
+:class:`SyncExecutor` (inline, for tests). Claiming is an atomic ``UPDATE ... WHERE
+status='queued'``, so a job handed to the runner twice still runs once.
+
+Workers never import streamlit: pages poll the row (see ``services.jobs.get``).
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
+
+import providers
+from db.models import Event, Job, utcnow
+from db.session import session_scope
+from errors import JobCancelled, JobError, TalkingPhotoError
+from providers.base import CancelToken, GenerationRequest, GenerationResult, JobContext, Provider
+from secrets_manager import get_settings, redact
+from services import credits, media
+
+log = logging.getLogger("talkingphoto.jobs")
+
+PROGRESS_EVERY_S = 0.5  # at most two progress writes per second per job (SQLite friendly)
+CANCEL_CHECK_EVERY_S = 0.5  # the cancel flag is read from the database at most this often
+MAX_RESUME_ATTEMPTS = 3  # a cloud job resumed after restarts this often is given up
+DETAIL_MAX_CHARS = 8000
+
+GENERIC_FAILURE = (
+    "Something went wrong while making your video. Your credits were refunded. Reference: {ref}"
+)
+RESTART_FAILURE = (
+    "The app restarted while your video was being made. Your credits were refunded; "
+    "please try again."
+)
+
+
+# ------------------------------------------------------------------------------- executors
+
+
+class Executor(Protocol):
+    """Runs ``fn(*args)`` some time later; never raises for the job's own failures."""
+
+    def submit(self, fn: Callable[..., object], *args: Any) -> None: ...
+
+    def shutdown(self, wait: bool = True) -> None: ...
+
+
+class ThreadPoolJobExecutor:
+    """A fixed number of worker threads (``[limits] workers``) in this process.
+
+    Its queue is unbounded in memory, but the number of jobs it can be handed is bounded by
+    ``[limits] max_queued_jobs`` in ``services.jobs.submit``.
+    """
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tp-job")
+
+    def submit(self, fn: Callable[..., object], *args: Any) -> None:
+        future = self._pool.submit(fn, *args)
+        future.add_done_callback(_log_unhandled)
+
+    def shutdown(self, wait: bool = True) -> None:
+        # Jobs not started stay 'queued' in the database; recover_jobs() re-submits them.
+        self._pool.shutdown(wait=wait, cancel_futures=True)
+
+
+def _log_unhandled(future: Future[object]) -> None:
+    if not future.cancelled() and (exc := future.exception()) is not None:
+        detail = redact("".join(traceback.format_exception(exc)))
+        log.error("job runner: unhandled error outside a job\n%s", detail)
+
+
+class SyncExecutor:
+    """Runs each job inline, before ``submit`` returns (tests, AppTest, the CLI)."""
+
+    def submit(self, fn: Callable[..., object], *args: Any) -> None:
+        fn(*args)
+
+    def shutdown(self, wait: bool = True) -> None:
+        return None
+
+
+_runner: Executor | None = None
+_runner_lock = threading.Lock()
+
+
+def get_runner() -> Executor:
+    """The process's executor; a :class:`ThreadPoolJobExecutor` unless one was set."""
+    global _runner
+    with _runner_lock:
+        if _runner is None:
+            _runner = ThreadPoolJobExecutor(get_settings().limits.workers)
+        return _runner
+
+
+def set_executor(executor: Executor | None) -> Executor | None:
+    """Replace the process executor (tests: ``SyncExecutor()``); returns the previous one.
+
+    The previous executor is not shut down; ``None`` makes the next ``get_runner()`` build
+    the default pool again.
+    """
+    global _runner
+    with _runner_lock:
+        previous, _runner = _runner, executor
+        return previous
+
+
+def enqueue(job_id: str) -> None:
+    """Hand a committed, queued job to the runner."""
+    get_runner().submit(run_job, job_id)
+
+
+# ---------------------------------------------------------------------------- the job body
+
+
+@dataclass(frozen=True)
+class _Claim:
+    id: str
+    user_id: int
+    provider: str
+    script: str
+    params: dict[str, Any]
+    photo_key: str | None
+    remote_id: str | None
+
+
+def run_job(job_id: str) -> None:
+    """Run one job to a terminal state. Returns quietly if the job is not queued any more.
+
+    Every outcome is written to the row; failures and cancellations are refunded. Only
+    ``BaseException`` (interpreter shutdown) escapes, leaving the row 'running' for
+    :func:`recover_jobs`.
+    """
+    claim = _claim(job_id)
+    if claim is None:
+        return
+    work_dir = get_settings().app.data_dir / "work" / job_id
+    try:
+        shutil.rmtree(work_dir, ignore_errors=True)  # leftovers of an earlier attempt
+        work_dir.mkdir(parents=True)
+        result = _generate(claim, work_dir)
+        _succeed(claim, result)
+    except JobCancelled as exc:
+        _finish(job_id, "cancelled", exc.user_message, None)
+    except TalkingPhotoError as exc:
+        detail = f"{type(exc).__name__}: {exc.detail or exc.user_message}"
+        log.warning("job %s failed: %s", job_id, redact(detail))
+        _finish(job_id, "failed", exc.user_message, detail)
+    except Exception:
+        # The job boundary: anything unexpected is a bug. The creator gets a safe message and
+        # their credits back; the traceback goes to the log under the same reference.
+        detail = traceback.format_exc()
+        log.error("job %s failed unexpectedly (reference %s)\n%s", job_id, job_id, redact(detail))
+        _finish(job_id, "failed", GENERIC_FAILURE.format(ref=job_id), detail)
+    finally:
+        shutil.rmtree(work_dir, ignore_errors=True)
+
+
+def _claim(job_id: str) -> _Claim | None:
+    now = utcnow()
+    with session_scope() as session:
+        claimed = session.execute(
+            update(Job)
+            .where(Job.id == job_id, Job.status == "queued")
+            .values(status="running", started_at=now, updated_at=now, attempts=Job.attempts + 1)
+        ).rowcount  # type: ignore[attr-defined]
+        if claimed != 1:
+            return None
+        job = session.get_one(Job, job_id)
+        return _Claim(
+            id=job.id,
+            user_id=job.user_id,
+            provider=job.provider,
+            script=job.script,
+            params=dict(job.params),
+            photo_key=job.photo_key,
+            remote_id=job.remote_id,
+        )
+
+
+def _provider_for(claim: _Claim) -> Provider:
+    # Seam for the router issue: choose by capabilities and fall back to the next provider on
+    # ProviderUnavailable. Until then the job runs on the provider it was submitted for.
+    return providers.get_provider(claim.provider)
+
+
+def _generate(claim: _Claim, work_dir: Path) -> GenerationResult:
+    if claim.photo_key is None or not media.exists(claim.photo_key):
+        raise JobError("The photo for this video is no longer stored; please upload it again.")
+    p = claim.params
+    request = GenerationRequest(
+        photo_path=media.local_path(claim.photo_key),
+        script=claim.script,
+        language=p["language"],
+        voice=p.get("voice"),
+        resolution=int(p.get("resolution", 720)),
+        aspect=str(p.get("aspect", "9:16")),
+        captions=str(p.get("captions", "none")),
+        head_motion=float(p.get("head_motion", 0.3)),
+        speed=float(p.get("speed", 1.0)),
+        pitch=float(p.get("pitch", 1.0)),
+    )
+    ctx = JobContext(
+        work_dir=work_dir,
+        progress=ProgressWriter(claim.id),
+        cancel=CancelToken(is_cancelled=CancelPoller(claim.id)),
+        remote_id=claim.remote_id,
+        save_remote_id=lambda rid: _save_remote_id(claim.id, rid),
+    )
+    ctx.cancel.raise_if_cancelled()
+    provider = _provider_for(claim)
+    return provider.generate(request, ctx)
+
+
+def _store_results(job_id: str, result: GenerationResult) -> dict[str, str]:
+    files = {
+        "video_key": result.video_path,
+        "thumbnail_key": result.thumbnail_path,
+        "srt_key": result.srt_path,
+        "vtt_key": result.vtt_path,
+    }
+    names = {
+        "video_key": "video",
+        "thumbnail_key": "thumb",
+        "srt_key": "captions",
+        "vtt_key": "captions",
+    }
+    stored: dict[str, str] = {}
+    try:
+        for column, path in files.items():
+            if path is None or not Path(path).is_file():
+                if column == "video_key":
+                    raise JobError(detail=f"provider returned no video file at {path}")
+                continue
+            name = names[column] + Path(path).suffix.lower()
+            stored[column] = media.put(media.job_key(job_id, name), Path(path))
+    except BaseException:
+        for key in stored.values():
+            media.delete(key)
+        raise
+    return stored
+
+
+def _succeed(claim: _Claim, result: GenerationResult) -> None:
+    keys = _store_results(claim.id, result)
+    now = utcnow()
+    with session_scope() as session:
+        done = session.execute(
+            update(Job)
+            .where(Job.id == claim.id, Job.status == "running")
+            .values(
+                status="succeeded",
+                stage="done",
+                percent=100.0,
+                duration_s=float(result.duration_s),
+                provider=result.provider or claim.provider,
+                voice=result.voice or None,
+                notes=list(result.notes),
+                error_message=None,
+                cancel_requested=False,
+                finished_at=now,
+                updated_at=now,
+                **keys,
+            )
+        ).rowcount  # type: ignore[attr-defined]
+    if done != 1:  # deleted (or finished elsewhere) while we rendered: keep no orphans
+        for key in keys.values():
+            media.delete(key)
+
+
+def cancel_queued(job_id: str) -> bool:
+    """queued -> cancelled + refund at once; False (no change) for any other status."""
+    return _finish(job_id, "cancelled", JobCancelled().user_message, None, ("queued",))
+
+
+def _finish(
+    job_id: str,
+    status: str,
+    message: str,
+    detail: str | None,
+    from_statuses: tuple[str, ...] = ("queued", "running"),
+) -> bool:
+    """``from_statuses`` -> failed|cancelled with a refund, in one transaction; False if the
+    job was in another state (then nothing changes, so calling this twice refunds once)."""
+    now = utcnow()
+    with session_scope() as session:
+        job = session.get(Job, job_id)
+        if job is None:
+            return False
+        changed = session.execute(
+            update(Job)
+            .where(Job.id == job_id, Job.status.in_(from_statuses))
+            .values(
+                status=status,
+                error_message=message if status == "failed" else None,
+                error_detail=_clip(redact(detail)) if detail else None,
+                cancel_requested=False,
+                finished_at=now,
+                updated_at=now,
+            )
+        ).rowcount  # type: ignore[attr-defined]
+        if changed != 1:
+            return False
+        credits.refund_job(session, job.user_id, job_id, f"refund: job {status}")
+        if status == "failed":
+            session.add(
+                Event(
+                    level="error",
+                    kind="job.failed",
+                    user_id=job.user_id,
+                    job_id=job_id,
+                    message=message,
+                    data={"provider": job.provider},
+                )
+            )
+    return True
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= DETAIL_MAX_CHARS else "..." + text[-DETAIL_MAX_CHARS:]
+
+
+def _save_remote_id(job_id: str, remote_id: str) -> None:
+    # Written at once, unthrottled: after a restart we resume this remote job, not pay twice.
+    with session_scope() as session:
+        session.execute(
+            update(Job).where(Job.id == job_id).values(remote_id=remote_id, updated_at=utcnow())
+        )
+
+
+# ------------------------------------------------------------------ progress and cancellation
+
+
+class ProgressWriter:
+    """``progress(stage, percent)`` for a job: writes the row on a stage change or at most
+    every ``every_s`` seconds otherwise, so a provider may call it for every frame."""
+
+    def __init__(
+        self,
+        job_id: str,
+        *,
+        every_s: float = PROGRESS_EVERY_S,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.job_id = job_id
+        self.every_s = every_s
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._stage: str | None = None
+        self._last = float("-inf")
+        self.writes = 0
+
+    def __call__(self, stage: str, percent: float) -> None:
+        percent = min(100.0, max(0.0, float(percent)))
+        with self._lock:
+            now = self._clock()
+            if stage == self._stage and now - self._last < self.every_s:
+                return
+            self._stage, self._last = stage, now
+        try:
+            with session_scope() as session:
+                session.execute(
+                    update(Job)
+                    .where(Job.id == self.job_id, Job.status == "running")
+                    .values(stage=stage[:16], percent=percent, updated_at=utcnow())
+                )
+            self.writes += 1
+        except OperationalError:
+            # Progress is advisory: a busy database must not fail the render.
+            log.warning("job %s: progress write skipped (database busy)", self.job_id)
+
+
+class CancelPoller:
+    """``is_cancelled()`` for a job's CancelToken: reads ``cancel_requested`` from the row at
+    most every ``every_s`` seconds (providers check the token every frame)."""
+
+    def __init__(
+        self,
+        job_id: str,
+        *,
+        every_s: float = CANCEL_CHECK_EVERY_S,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.job_id = job_id
+        self.every_s = every_s
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._last = float("-inf")
+        self._cancelled = False
+        self.reads = 0
+
+    def __call__(self) -> bool:
+        with self._lock:
+            now = self._clock()
+            if self._cancelled or now - self._last < self.every_s:
+                return self._cancelled
+            self._last = now
+        with session_scope() as session:
+            flag = session.scalar(select(Job.cancel_requested).where(Job.id == self.job_id))
+        self.reads += 1
+        # A deleted row also stops the work: nobody is waiting for it.
+        self._cancelled = flag is None or bool(flag)
+        return self._cancelled
+
+
+# --------------------------------------------------------------------------------- recovery
+
+
+@dataclass(frozen=True)
+class RecoveryReport:
+    failed: int = 0
+    cancelled: int = 0
+    resumed: int = 0
+    requeued: int = 0
+
+
+def recover_jobs() -> RecoveryReport:
+    """Run once at process start, before new work: settle jobs a crash left behind.
+
+    * 'running' with the cancel flag set -> cancelled + refund;
+    * 'running' with a cloud ``remote_id`` (and attempts left) -> queued again, so the
+      provider resumes polling the remote job instead of paying for a new one;
+    * other 'running' -> failed with a user-safe message + refund;
+    * 'queued' -> handed to the runner again.
+
+    Idempotent: a second call finds nothing running and re-submits only still-queued jobs,
+    which the atomic claim in :func:`run_job` runs once. With the in-process pool every
+    'running' row at start belongs to a dead process; an external queue (Celery) redelivers
+    its own tasks and must not call this from every web replica.
+    """
+    failed = cancelled = resumed = 0
+    with session_scope() as session:
+        stuck = session.execute(
+            select(Job.id, Job.cancel_requested, Job.remote_id, Job.attempts).where(
+                Job.status == "running"
+            )
+        ).all()
+        for job_id, cancel_requested, remote_id, attempts in stuck:
+            if remote_id and not cancel_requested and attempts < MAX_RESUME_ATTEMPTS:
+                session.execute(
+                    update(Job)
+                    .where(Job.id == job_id, Job.status == "running")
+                    .values(status="queued", updated_at=utcnow())
+                )
+                resumed += 1
+    for job_id, cancel_requested, remote_id, attempts in stuck:
+        if remote_id and not cancel_requested and attempts < MAX_RESUME_ATTEMPTS:
+            continue
+        if cancel_requested:
+            cancelled += _finish(job_id, "cancelled", JobCancelled().user_message, None)
+        else:
+            detail = "recovered at start: the process running this job stopped"
+            failed += _finish(job_id, "failed", RESTART_FAILURE, detail)
+    with session_scope() as session:
+        queued = list(
+            session.scalars(select(Job.id).where(Job.status == "queued").order_by(Job.created_at))
+        )
+    runner = get_runner()
+    for job_id in queued:
+        runner.submit(run_job, job_id)
+    report = RecoveryReport(failed, cancelled, resumed, len(queued))
+    if stuck or queued:
+        log.info("job recovery: %s", report)
+    return report

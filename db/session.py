@@ -1,0 +1,143 @@
+"""Engine, sessions and schema migration.
+
+``get_engine()`` builds one engine per database URL for the process (``[database] url``, or
+SQLite at ``<data_dir>/talkingphoto.db``) and brings the schema to the newest Alembic revision
+the first time, so any service call works on a fresh data folder. ``session_scope()`` is the
+unit of work: commit on success, rollback on error.
+
+SQLite is tuned for one web process with a few worker threads: WAL (readers never block the
+writer), ``busy_timeout`` (writers wait instead of failing), foreign keys ON, and every
+transaction opened with ``BEGIN IMMEDIATE`` so that a read-then-write transaction (check the
+balance, then debit) takes the write lock up front — no lost updates, no "database is locked"
+when two transactions both try to upgrade from reading to writing.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from secrets_manager import get_settings
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+SQLITE_BUSY_TIMEOUT_MS = 15_000
+
+_lock = threading.RLock()
+_engines: dict[str, tuple[Engine, sessionmaker[Session]]] = {}
+
+
+def database_url() -> str:
+    """The configured URL, or the SQLite file under the data folder."""
+    settings = get_settings()
+    if settings.database.url:
+        return settings.database.url
+    return f"sqlite:///{settings.app.data_dir / 'talkingphoto.db'}"
+
+
+def create_app_engine(url: str, *, echo: bool = False) -> Engine:
+    """A new engine for ``url`` with the SQLite pragmas above (no migration)."""
+    is_sqlite = make_url(url).get_backend_name() == "sqlite"
+    kwargs: dict[str, Any] = {"echo": echo, "future": True}
+    if is_sqlite:
+        # Worker threads share the pool; SQLAlchemy hands each connection to one thread at a time.
+        kwargs["connect_args"] = {"check_same_thread": False}
+    else:
+        kwargs["pool_pre_ping"] = True
+    engine = create_engine(url, **kwargs)
+    if is_sqlite:
+        event.listen(engine, "connect", _sqlite_on_connect)
+        event.listen(engine, "begin", _sqlite_on_begin)
+    return engine
+
+
+def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+    # Take transaction control away from the sqlite3 module (see _sqlite_on_begin).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")  # safe with WAL; fewer fsyncs
+        cursor.execute("PRAGMA foreign_keys = ON")
+    finally:
+        cursor.close()
+
+
+def _sqlite_on_begin(conn: Connection) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _engine_and_sessionmaker() -> tuple[Engine, sessionmaker[Session]]:
+    url = database_url()
+    with _lock:
+        pair = _engines.get(url)
+        if pair is None:
+            parsed = make_url(url)
+            on_disk = parsed.database not in (None, "", ":memory:")
+            if parsed.get_backend_name() == "sqlite" and on_disk:
+                Path(str(parsed.database)).parent.mkdir(parents=True, exist_ok=True)
+            engine = create_app_engine(url, echo=get_settings().database.echo)
+            init_db(engine)
+            pair = (engine, sessionmaker(engine, expire_on_commit=False))
+            _engines[url] = pair
+        return pair
+
+
+def get_engine() -> Engine:
+    """The process engine for the configured database, migrated to head on first use."""
+    return _engine_and_sessionmaker()[0]
+
+
+def get_sessionmaker() -> sessionmaker[Session]:
+    return _engine_and_sessionmaker()[1]
+
+
+@contextmanager
+def session_scope() -> Iterator[Session]:
+    """A session in one transaction: committed when the block ends, rolled back on error.
+
+    Objects stay readable after the block (``expire_on_commit=False``), but services convert
+    them to frozen views before returning; ORM objects never leave the services layer.
+    """
+    session = get_sessionmaker()()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    """An Alembic config built in code (no ini needed); ``connection`` is used when given."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def init_db(engine: Engine | None = None) -> None:
+    """Apply every Alembic migration up to head; a no-op when the schema is current."""
+    engine = engine or get_engine()
+    with engine.begin() as connection:
+        command.upgrade(alembic_config(connection), "head")
+
+
+def dispose_engines() -> None:
+    """Close every pooled connection and forget engines (tests; after changing settings)."""
+    with _lock:
+        for engine, _maker in _engines.values():
+            engine.dispose()
+        _engines.clear()

@@ -1,0 +1,544 @@
+"""Typed settings for TalkingPhoto: one place that reads configuration, validates it, hides secrets.
+
+Where values come from (later wins):
+
+1. defaults in the models below (the app runs with no configuration at all);
+2. the TOML file ``TALKINGPHOTO_SECRETS_FILE`` names, else ``.streamlit/secrets.toml`` under the
+   current directory (a missing default file means "all defaults"; a missing named file is
+   an error);
+3. ``TALKINGPHOTO_DATA_DIR`` for ``[app] data_dir``;
+4. ``TALKINGPHOTO__<SECTION>__<KEY>`` environment variables (case-insensitive), e.g.
+   ``TALKINGPHOTO__D_ID__BASE_URL=http://127.0.0.1:8080``. Values are read the TOML way
+   (``true``, ``3``, ``0.5``, ``["a", "b"]``); string keys take the text as it is; list keys also
+   take ``a,b``; an empty value means "unset" for optional keys.
+
+Every section forbids unknown keys, so a typo is an error rather than a silently ignored value.
+Validation errors become one :class:`errors.ConfigError` whose lines read
+``[limits] workers: expected an integer between 1 and 16, got 'many'``; a secret's value is
+never echoed. Secrets are :class:`pydantic.SecretStr`, so ``repr``/``str``/``model_dump_json``
+and logs show ``**********``; call ``.get_secret_value()`` only where the secret is sent.
+
+``[auth]`` and ``[connections]`` are Streamlit's own sections of the same file and are skipped.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import logging
+import os
+import threading
+import tomllib
+import types
+import typing
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_serializer,
+    field_validator,
+    model_validator,
+)
+from pydantic.fields import FieldInfo
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from errors import ConfigError
+
+ENV_PREFIX = "TALKINGPHOTO__"
+SECRETS_FILE_ENV = "TALKINGPHOTO_SECRETS_FILE"
+DATA_DIR_ENV = "TALKINGPHOTO_DATA_DIR"
+DEFAULT_SECRETS_FILE = Path(".streamlit") / "secrets.toml"
+# Sections of secrets.toml that Streamlit itself reads (st.login, st.connection).
+STREAMLIT_SECTIONS = frozenset({"auth", "connections"})
+MASK = "**********"
+
+
+class _Section(BaseModel):
+    """Base of every section: strict keys, immutable once loaded (shared across threads)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _blank_means_unset(cls, data: Any) -> Any:
+        # `api_key = ""` in the template (or an empty env var) means "not configured".
+        if not isinstance(data, dict):
+            return data
+        out = dict(data)
+        for key, value in data.items():
+            field = cls.model_fields.get(key)
+            if field is not None and value == "" and _allows_none(field.annotation):
+                out[key] = None
+        return out
+
+
+def _check_http_url(cls: type, value: str | None) -> str | None:
+    # Shared by several sections; pydantic binds it as a classmethod (first parameter "cls").
+    if value is not None and not value.startswith(("http://", "https://")):
+        raise ValueError("expected an http:// or https:// URL")
+    return value.rstrip("/") if value else value
+
+
+# --------------------------------------------------------------------------------- sections
+
+
+class AppSettings(_Section):
+    environment: Literal["development", "production"] = "development"
+    name: str = "TalkingPhoto"
+    default_locale: Literal["en", "hi"] = "en"
+    base_url: str = "http://localhost:8501"
+    data_dir: Path = Path("data")
+
+    _url = field_validator("base_url")(_check_http_url)
+
+    @field_validator("data_dir")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        # Resolve once at load time so a later chdir cannot move the database.
+        return value.expanduser().resolve()
+
+
+class FeaturesSettings(_Section):
+    enable_payments: bool = False
+    enable_analytics: bool = False
+    enable_caching: bool = True
+    enable_social_sharing: bool = False
+    enable_advanced_options: bool = True
+    enable_mobile_upload: bool = True
+
+
+class LimitsSettings(_Section):
+    max_script_chars: int = Field(5000, ge=1, le=100_000)
+    max_upload_mb: int = Field(25, ge=1, le=200)
+    max_megapixels: int = Field(40, ge=1, le=200)
+    min_photo_side_px: int = Field(256, ge=32, le=4096)
+    max_photo_side_px: int = Field(2048, ge=256, le=8192)
+    min_face_px: int = Field(120, ge=16, le=2048)
+    max_active_jobs_per_user: int = Field(2, ge=1, le=100)
+    max_queued_jobs: int = Field(20, ge=1, le=10_000)
+    workers: int = Field(2, ge=1, le=16)
+
+    @model_validator(mode="after")
+    def _sides_ordered(self) -> LimitsSettings:
+        if self.min_photo_side_px > self.max_photo_side_px:
+            raise ValueError("min_photo_side_px must not exceed max_photo_side_px")
+        return self
+
+
+class ProvidersSettings(_Section):
+    default: str = "local"
+    fallback: list[str] = Field(default_factory=list)
+    piper_voices: list[str] = Field(default_factory=list)
+
+
+class CreditsSettings(_Section):
+    signup_grant: int = Field(20, ge=0, le=1_000_000)
+    per_started_30s: int = Field(1, ge=1, le=1000)
+
+
+class DatabaseSettings(_Section):
+    # Kept a plain str (the contract); the password is masked in dumps and by redact().
+    url: str | None = Field(None, repr=False, json_schema_extra={"sensitive": True})
+    echo: bool = False
+
+    @field_validator("url")
+    @classmethod
+    def _valid_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            make_url(value)
+        except (ArgumentError, ValueError):
+            raise ValueError(
+                "expected an SQLAlchemy URL such as postgresql+psycopg://user:pass@host/db"
+            ) from None
+        return value
+
+    @field_serializer("url")
+    def _mask_password(self, value: str | None) -> str | None:
+        return None if value is None else make_url(value).render_as_string(hide_password=True)
+
+    @property
+    def password(self) -> str | None:
+        return None if self.url is None else make_url(self.url).password
+
+
+class StorageSettings(_Section):
+    # s3 and cloudinary back ends arrive with the storage issue; [aws]/[cloudinary] hold their keys.
+    backend: Literal["local"] = "local"
+
+
+class _ProviderSection(_Section):
+    """Shared shape of a cloud video vendor: key, base URL, explicit timeouts (seconds)."""
+
+    api_key: SecretStr | None = None
+    base_url: str = ""
+    connect_s: float = Field(10.0, gt=0, le=120)
+    read_s: float = Field(60.0, gt=0, le=600)
+    poll_every_s: float = Field(5.0, gt=0, le=300)
+    deadline_s: float = Field(1200.0, gt=0, le=7200)
+
+    _url = field_validator("base_url")(_check_http_url)
+
+
+class HeyGenSettings(_ProviderSection):
+    base_url: str = "https://api.heygen.com"
+    deadline_s: float = Field(1800.0, gt=0, le=7200)  # renders can exceed 20 minutes
+
+
+class DIdSettings(_ProviderSection):
+    base_url: str = "https://api.d-id.com"
+    deadline_s: float = Field(600.0, gt=0, le=7200)
+
+
+class SynthesiaSettings(_ProviderSection):
+    base_url: str = "https://api.synthesia.io"
+    deadline_s: float = Field(1800.0, gt=0, le=7200)
+
+
+class LumaAISettings(_ProviderSection):
+    base_url: str = "https://api.lumalabs.ai/dream-machine/v1"
+    deadline_s: float = Field(900.0, gt=0, le=7200)
+
+
+class StripeSettings(_Section):
+    secret_key: SecretStr | None = None
+    publishable_key: str | None = None  # public by design (shown to browsers)
+    webhook_secret: SecretStr | None = None
+
+
+class RazorpaySettings(_Section):
+    key_id: str | None = None  # public by design (used by the checkout page)
+    key_secret: SecretStr | None = None
+    webhook_secret: SecretStr | None = None
+
+
+class CloudinarySettings(_Section):
+    cloud_name: str | None = None
+    api_key: str | None = None  # an account identifier; api_secret is the secret
+    api_secret: SecretStr | None = None
+
+
+class AWSSettings(_Section):
+    access_key_id: SecretStr | None = None
+    secret_access_key: SecretStr | None = None
+    region: str = "us-east-1"
+    bucket: str | None = None
+    endpoint_url: str | None = None  # S3-compatible stores (MinIO, R2); None = AWS
+
+    _url = field_validator("endpoint_url")(_check_http_url)
+
+
+class JWTSettings(_Section):
+    secret_key: SecretStr | None = None
+
+
+class SentrySettings(_Section):
+    dsn: SecretStr | None = None  # a DSN lets anyone send events to the project: keep it hidden
+
+
+class Settings(_Section):
+    """All settings; one attribute per TOML section."""
+
+    app: AppSettings = Field(default_factory=AppSettings)
+    features: FeaturesSettings = Field(default_factory=FeaturesSettings)
+    limits: LimitsSettings = Field(default_factory=LimitsSettings)
+    providers: ProvidersSettings = Field(default_factory=ProvidersSettings)
+    credits: CreditsSettings = Field(default_factory=CreditsSettings)
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    storage: StorageSettings = Field(default_factory=StorageSettings)
+    heygen: HeyGenSettings = Field(default_factory=HeyGenSettings)
+    d_id: DIdSettings = Field(default_factory=DIdSettings)
+    synthesia: SynthesiaSettings = Field(default_factory=SynthesiaSettings)
+    luma_ai: LumaAISettings = Field(default_factory=LumaAISettings)
+    stripe: StripeSettings = Field(default_factory=StripeSettings)
+    razorpay: RazorpaySettings = Field(default_factory=RazorpaySettings)
+    cloudinary: CloudinarySettings = Field(default_factory=CloudinarySettings)
+    aws: AWSSettings = Field(default_factory=AWSSettings)
+    jwt: JWTSettings = Field(default_factory=JWTSettings)
+    sentry: SentrySettings = Field(default_factory=SentrySettings)
+
+    def secret_values(self) -> list[str]:
+        """Every configured secret as plain text (longest first), for :func:`redact`."""
+        found: set[str] = set()
+        for section_name in type(self).model_fields:
+            section = getattr(self, section_name)
+            for key in type(section).model_fields:
+                value = getattr(section, key)
+                if isinstance(value, SecretStr) and value.get_secret_value():
+                    found.add(value.get_secret_value())
+        if self.database.password:
+            found.add(self.database.password)
+        return sorted(found, key=len, reverse=True)
+
+
+SECTIONS: dict[str, type[_Section]] = {
+    name: typing.cast(type[_Section], field.annotation)
+    for name, field in Settings.model_fields.items()
+}
+
+
+# --------------------------------------------------------------------------------- loading
+
+
+def secrets_file_path(environ: Mapping[str, str] | None = None) -> tuple[Path, bool]:
+    """The settings file and whether it was named explicitly (then it must exist)."""
+    env = os.environ if environ is None else environ
+    named = env.get(SECRETS_FILE_ENV)
+    if named:
+        return Path(named).expanduser(), True
+    return Path.cwd() / DEFAULT_SECRETS_FILE, False
+
+
+def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+    """Read, merge and validate settings (uncached). Raises :class:`ConfigError`."""
+    env = os.environ if environ is None else environ
+    explicit = path is not None
+    if path is None:
+        path, explicit = secrets_file_path(env)
+    raw = _read_toml(path, required=explicit)
+    origins: dict[tuple[str, ...], str] = {}
+    for section in STREAMLIT_SECTIONS:
+        raw.pop(section, None)
+
+    if env.get(DATA_DIR_ENV):
+        raw.setdefault("app", {})
+        if isinstance(raw["app"], dict):
+            raw["app"]["data_dir"] = env[DATA_DIR_ENV]
+            origins[("app", "data_dir")] = DATA_DIR_ENV
+
+    for name, value in env.items():
+        if not name.upper().startswith(ENV_PREFIX):
+            continue
+        parts = name[len(ENV_PREFIX) :].lower().split("__")
+        if len(parts) != 2 or not all(parts):
+            raise ConfigError(
+                f"{name}: expected TALKINGPHOTO__<SECTION>__<KEY>, "
+                "e.g. TALKINGPHOTO__LIMITS__WORKERS"
+            )
+        section, key = parts
+        if section not in raw:
+            origins[(section,)] = name
+        table = raw.setdefault(section, {})
+        if not isinstance(table, dict):
+            raw[section] = table = {}
+        table[key] = _parse_env_value(section, key, value)
+        origins[(section, key)] = name
+
+    try:
+        return Settings.model_validate(raw)
+    except ValidationError as exc:
+        lines = [_describe_error(err, origins) for err in exc.errors()]
+        raise ConfigError(
+            f"Invalid settings (file: {path}):\n  " + "\n  ".join(lines),
+            detail=f"{len(lines)} invalid setting(s)",
+        ) from None  # the pydantic error would echo input values, secrets included
+
+
+def _read_toml(path: Path, *, required: bool) -> dict[str, Any]:
+    if not path.is_file():
+        if required:
+            raise ConfigError(f"{SECRETS_FILE_ENV} names {path}, which does not exist.")
+        return {}
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        # tomllib's message gives line and column, never the value.
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+
+
+def _parse_env_value(section: str, key: str, value: str) -> Any:
+    """Turn an environment string into the value the key's type expects."""
+    model = SECTIONS.get(section)
+    field = model.model_fields.get(key) if model else None
+    if field is None:
+        return value  # unknown key: validation reports it
+    if value == "" and _allows_none(field.annotation):
+        return None
+    base = _strip_optional(field.annotation)
+    if _is_text(base):
+        return value
+    stripped = value.strip()
+    try:
+        parsed = tomllib.loads(f"v = {stripped}")["v"]
+    except tomllib.TOMLDecodeError:
+        parsed = stripped
+    if typing.get_origin(base) is list and isinstance(parsed, str):
+        return [part.strip() for part in parsed.split(",") if part.strip()]
+    return parsed
+
+
+# ------------------------------------------------------------------------- error messages
+
+
+def _describe_error(err: Mapping[str, Any], origins: Mapping[tuple[str, ...], str]) -> str:
+    loc = tuple(str(part) for part in err["loc"])
+    origin = next((origins[loc[:n]] for n in (2, 1) if loc[:n] in origins), None)
+    suffix = f" (from {origin})" if origin else ""
+    if not loc:
+        return f"settings: {err['msg']}"
+    section = loc[0]
+    model = SECTIONS.get(section)
+    if model is None:
+        hint = _did_you_mean(section, SECTIONS)
+        return f"[{section}]: unknown section{hint}; valid sections: {', '.join(SECTIONS)}{suffix}"
+    if len(loc) == 1:
+        if err["type"] in ("model_type", "model_attributes_type", "dict_type"):
+            return f"[{section}]: expected a table of keys{suffix}"
+        return f"[{section}]: {_reason(err)}{suffix}"
+    key = loc[1]
+    field = model.model_fields.get(key)
+    if field is None:
+        hint = _did_you_mean(key, model.model_fields)
+        return (
+            f"[{section}] {key}: unknown key{hint}; valid keys: {', '.join(model.model_fields)}"
+            f"{suffix}"
+        )
+    expected = _reason(err) if err["type"] == "value_error" else f"expected {_expected(field)}"
+    return f"[{section}] {key}: {expected}, got {_got(err.get('input'), field)}{suffix}"
+
+
+def _reason(err: Mapping[str, Any]) -> str:
+    ctx_error = (err.get("ctx") or {}).get("error")
+    return str(ctx_error) if ctx_error is not None else str(err["msg"])
+
+
+def _did_you_mean(name: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(name, list(choices), n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _got(value: Any, field: FieldInfo) -> str:
+    extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
+    if _is_secret(field.annotation) or extra.get("sensitive"):
+        return f"a value of type {type(value).__name__} (hidden)"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _expected(field: FieldInfo) -> str:
+    base = _strip_optional(field.annotation)
+    if base is bool:
+        return "true or false"
+    if base in (int, float):
+        bounds = {
+            op: getattr(m, op)
+            for m in field.metadata
+            for op in ("ge", "gt", "le", "lt")
+            if hasattr(m, op)
+        }
+        noun = "an integer" if base is int else "a number"
+        if "ge" in bounds and "le" in bounds:
+            return f"{noun} between {bounds['ge']} and {bounds['le']}"
+        symbols = {"gt": ">", "ge": ">=", "lt": "<", "le": "<="}
+        parts = [f"{symbols[op]} {bound}" for op, bound in bounds.items()]
+        return f"{noun} {' and '.join(parts)}" if parts else noun
+    if typing.get_origin(base) is Literal:
+        return "one of " + ", ".join(repr(v) for v in typing.get_args(base))
+    if typing.get_origin(base) is list:
+        return 'a list of strings, e.g. ["a", "b"]'
+    if base is Path:
+        return "a folder path"
+    return "a string"
+
+
+# ----------------------------------------------------------------------------- type helpers
+
+
+def _union_args(annotation: Any) -> tuple[Any, ...]:
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return typing.get_args(annotation)
+    return (annotation,)
+
+
+def _allows_none(annotation: Any) -> bool:
+    return type(None) in _union_args(annotation)
+
+
+def _strip_optional(annotation: Any) -> Any:
+    args = [a for a in _union_args(annotation) if a is not type(None)]
+    return args[0] if len(args) == 1 else annotation
+
+
+def _is_secret(annotation: Any) -> bool:
+    return _strip_optional(annotation) is SecretStr
+
+
+def _is_text(annotation: Any) -> bool:
+    if annotation in (str, SecretStr, Path):
+        return True
+    return typing.get_origin(annotation) is Literal and all(
+        isinstance(v, str) for v in typing.get_args(annotation)
+    )
+
+
+# ------------------------------------------------------------------------- cache, redaction
+
+_lock = threading.Lock()
+
+
+@functools.lru_cache(maxsize=1)
+def _cached_settings() -> Settings:
+    return load_settings()
+
+
+def get_settings() -> Settings:
+    """The process-wide settings, loaded once. Raises :class:`ConfigError` when invalid."""
+    with _lock:  # lru_cache alone may run the loader twice under a race
+        return _cached_settings()
+
+
+def reset_settings_cache() -> None:
+    """Forget the loaded settings (tests; after changing the environment)."""
+    with _lock:
+        _cached_settings.cache_clear()
+
+
+def redact(text: str, settings: Settings | None = None) -> str:
+    """``text`` with every configured secret value replaced by ``**********``.
+
+    Never raises: with broken settings there are no known secrets, and the text is returned.
+    """
+    if not text:
+        return text
+    if settings is None:
+        try:
+            settings = get_settings()
+        except ConfigError:
+            return text
+    for secret in settings.secret_values():
+        text = text.replace(secret, MASK)
+    return text
+
+
+class RedactingFilter(logging.Filter):
+    """A logging filter that removes secret values from messages and tracebacks.
+
+    Attach it to handlers (handler filters see records from every logger):
+    ``install_log_redaction()`` does that for the root logger's handlers.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = redact(record.getMessage())
+        record.args = None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        return True
+
+
+def install_log_redaction(logger: logging.Logger | None = None) -> None:
+    """Add a :class:`RedactingFilter` to every handler of ``logger`` (default: root)."""
+    target = logger or logging.getLogger()
+    for handler in target.handlers:
+        if not any(isinstance(f, RedactingFilter) for f in handler.filters):
+            handler.addFilter(RedactingFilter())

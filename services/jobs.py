@@ -1,0 +1,348 @@
+"""Video jobs as the pages see them: submit, watch, cancel, delete, retry.
+
+Every function returns frozen :class:`JobView` values (never ORM objects) and raises only
+errors from :mod:`errors` with user-safe messages. Submitting validates everything first, then
+writes the job row *and* its ledger debit in one transaction, and only after the commit hands
+the job to :mod:`background_tasks` — a crash in between leaves a queued, paid job that
+``recover_jobs()`` picks up, never a debit without a job.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+import background_tasks
+import providers
+from db.models import ACTIVE_STATUSES, Job, User, utcnow
+from db.session import session_scope
+from errors import (
+    InputError,
+    InsufficientCredits,
+    JobError,
+    JobNotFound,
+    LanguageError,
+    QueueFull,
+    VoiceError,
+)
+from providers.base import ASPECTS, CAPTION_MODES
+from secrets_manager import get_settings
+from services import credits, media
+
+if TYPE_CHECKING:
+    from services.photos import PreparedPhoto
+
+JobStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
+
+
+@dataclass(frozen=True)
+class JobParams:
+    """How to make the video (stored as JSON on the row)."""
+
+    language: str
+    voice: str | None = None  # None: the provider's default voice for the language
+    provider: str = "local"
+    resolution: int = 720
+    aspect: str = "9:16"
+    captions: str = "none"
+    head_motion: float = 0.3
+    speed: float = 1.0
+    pitch: float = 1.0
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> JobParams:
+        # Ignore keys this version does not know (rows written by a newer release).
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class JobView:
+    id: str
+    user_id: int
+    status: JobStatus
+    stage: str
+    percent: float
+    script: str
+    params: JobParams
+    cost_credits: int
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    error_message: str | None  # user-safe
+    duration_s: float | None
+    provider: str | None
+    notes: tuple[str, ...]
+    video_path: Path | None
+    thumbnail_path: Path | None
+    srt_path: Path | None
+    vtt_path: Path | None
+    cancel_requested: bool = False  # running and asked to stop; the worker has not yet
+
+    @property
+    def active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+
+def _path(key: str | None) -> Path | None:
+    return media.local_path(key) if key else None
+
+
+def _view(job: Job) -> JobView:
+    return JobView(
+        id=job.id,
+        user_id=job.user_id,
+        status=job.status,  # type: ignore[arg-type]
+        stage=job.stage,
+        percent=float(job.percent),
+        script=job.script,
+        params=JobParams.from_dict(job.params),
+        cost_credits=job.cost_credits,
+        created_at=job.created_at,
+        started_at=job.started_at,
+        finished_at=job.finished_at,
+        error_message=job.error_message,
+        duration_s=job.duration_s,
+        provider=job.provider,
+        notes=tuple(job.notes or ()),
+        video_path=_path(job.video_key),
+        thumbnail_path=_path(job.thumbnail_key),
+        srt_path=_path(job.srt_key),
+        vtt_path=_path(job.vtt_key),
+        cancel_requested=job.cancel_requested,
+    )
+
+
+# ----------------------------------------------------------------------------------- submit
+
+
+def submit(
+    user_id: int,
+    *,
+    photo: PreparedPhoto,
+    script: str,
+    params: JobParams,
+    idempotency_key: str | None = None,
+) -> JobView:
+    """Queue a video and charge for it; returns the queued (or, with a synchronous executor,
+    finished) job.
+
+    Raises ScriptError/LanguageError/VoiceError/InputError for bad input, QueueFull when the
+    user or the app has too many jobs in flight, InsufficientCredits when the balance is short.
+    Nothing is stored or charged when it raises. The same ``idempotency_key`` (a token per
+    click) returns the job it created the first time instead of creating another.
+    """
+    return _submit(user_id, photo.data, script, params, idempotency_key)
+
+
+def _submit(
+    user_id: int,
+    photo_data: bytes,
+    script: str,
+    params: JobParams,
+    idempotency_key: str | None,
+) -> JobView:
+    if idempotency_key is not None:
+        existing = _find_by_idempotency_key(user_id, idempotency_key)
+        if existing is not None:
+            return existing
+    script = _validate(script, params)
+    cost = credits.estimate_cost(credits.estimate_duration_s(script, params.language, params.speed))
+    job_id = str(uuid.uuid4())
+    photo_key = media.put(media.job_key(job_id, "photo" + _photo_suffix(photo_data)), photo_data)
+    try:
+        with session_scope() as session:
+            _check_can_submit(session, user_id, cost)
+            session.add(
+                Job(
+                    id=job_id,
+                    user_id=user_id,
+                    status="queued",
+                    stage="queued",
+                    percent=0.0,
+                    script=script,
+                    language=params.language,
+                    voice=params.voice,
+                    provider=params.provider,
+                    params=dataclasses.asdict(params),
+                    cost_credits=cost,
+                    idempotency_key=idempotency_key,
+                    photo_key=photo_key,
+                    notes=[],
+                )
+            )
+            session.flush()  # the job row before its debit: the debit refers to it
+            credits.post(session, user_id, -cost, credits.job_debit_reference(job_id), "video job")
+    except IntegrityError:
+        media.delete(photo_key)
+        # Lost a race against the same click in another tab: return the winner's job.
+        if idempotency_key is not None:
+            existing = _find_by_idempotency_key(user_id, idempotency_key)
+            if existing is not None:
+                return existing
+        raise
+    except BaseException:
+        media.delete(photo_key)
+        raise
+    background_tasks.enqueue(job_id)
+    return get(job_id, user_id)
+
+
+def _find_by_idempotency_key(user_id: int, key: str) -> JobView | None:
+    with session_scope() as session:
+        job = session.scalar(select(Job).where(Job.user_id == user_id, Job.idempotency_key == key))
+        return _view(job) if job is not None else None
+
+
+def _photo_suffix(data: bytes) -> str:
+    return ".png" if data.startswith(b"\x89PNG\r\n\x1a\n") else ".jpg"
+
+
+def _validate(script: str, params: JobParams) -> str:
+    """The cleaned script, after checking every parameter against the provider's abilities."""
+    from services.photos import clean_script  # owned by the engine; imported where used
+
+    provider = providers.get_provider(params.provider)
+    caps = provider.capabilities()
+    limit = min(get_settings().limits.max_script_chars, caps.max_script_chars)
+    script = clean_script(script, max_chars=limit)
+    if params.language not in caps.languages:
+        valid = ", ".join(sorted(caps.languages))
+        raise LanguageError(f"The language '{params.language}' is not available. Choose: {valid}.")
+    if params.voice is not None:
+        voice_ids = [v.id for v in provider.voices(params.language)]
+        if params.voice not in voice_ids:
+            shown = ", ".join(voice_ids[:12]) + (", ..." if len(voice_ids) > 12 else "")
+            raise VoiceError(
+                f"The voice '{params.voice}' is not available for this language. "
+                f"Choose: {shown or 'the default voice'}."
+            )
+    if params.resolution not in caps.resolutions:
+        raise InputError(
+            f"Resolution {params.resolution} is not available. "
+            f"Choose: {', '.join(str(r) for r in caps.resolutions)}."
+        )
+    if params.aspect not in caps.aspects or params.aspect not in ASPECTS:
+        raise InputError(f"Aspect {params.aspect} is not available. Choose: {', '.join(ASPECTS)}.")
+    if params.captions not in CAPTION_MODES:
+        raise InputError(f"Captions must be one of: {', '.join(CAPTION_MODES)}.")
+    if not 0.5 <= params.speed <= 2.0:
+        raise InputError("Speaking speed must be between 0.5 and 2.")
+    if not 0.5 <= params.pitch <= 1.5:
+        raise InputError("Pitch must be between 0.5 and 1.5.")
+    if not 0.0 <= params.head_motion <= 1.0:
+        raise InputError("Head motion must be between 0 and 1.")
+    return script
+
+
+def _check_can_submit(session: Session, user_id: int, cost: int) -> None:
+    """Queue limits and balance, inside the submitting transaction.
+
+    The user row is locked first (FOR UPDATE on Postgres; SQLite's BEGIN IMMEDIATE already
+    serialises writers), so two tabs cannot both pass the checks and overspend.
+    """
+    user = session.scalar(select(User).where(User.id == user_id).with_for_update())
+    if user is None or user.deleted_at is not None:
+        raise JobError("Your account was not found; please sign in again.")
+    limits = get_settings().limits
+    mine = session.scalar(
+        select(func.count())
+        .select_from(Job)
+        .where(Job.user_id == user_id, Job.status.in_(ACTIVE_STATUSES))
+    )
+    if (mine or 0) >= limits.max_active_jobs_per_user:
+        raise QueueFull(
+            f"You already have {mine} videos in progress (the limit is "
+            f"{limits.max_active_jobs_per_user}). Wait for one to finish or cancel it."
+        )
+    everyone = session.scalar(
+        select(func.count()).select_from(Job).where(Job.status.in_(ACTIVE_STATUSES))
+    )
+    if (everyone or 0) >= limits.max_queued_jobs:
+        raise QueueFull()  # the default message: "We are busy right now; ..."
+    have = credits.balance_in(session, user_id)
+    if have < cost:
+        raise InsufficientCredits(
+            f"This video needs {cost} credit{'s' if cost != 1 else ''}; you have {have}."
+        )
+
+
+# ------------------------------------------------------------------------------- read, act
+
+
+def _owned(session: Session, job_id: str, user_id: int) -> Job:
+    job = session.get(Job, job_id)
+    if job is None or job.user_id != user_id:
+        raise JobNotFound()  # same answer for "not yours" and "not there"
+    return job
+
+
+def get(job_id: str, user_id: int) -> JobView:
+    """A fresh read of the job; JobNotFound unless it exists and belongs to ``user_id``."""
+    with session_scope() as session:
+        return _view(_owned(session, job_id, user_id))
+
+
+def list_for_user(user_id: int, limit: int = 50) -> list[JobView]:
+    """The user's jobs, newest first."""
+    with session_scope() as session:
+        rows = session.scalars(
+            select(Job)
+            .where(Job.user_id == user_id)
+            .order_by(Job.created_at.desc(), Job.id)
+            .limit(limit)
+        )
+        return [_view(job) for job in rows]
+
+
+def cancel(job_id: str, user_id: int) -> JobView:
+    """Stop a job. Queued: cancelled now and refunded. Running: flagged; the worker stops at
+    its next check and then cancels and refunds. Finished jobs are returned unchanged."""
+    with session_scope() as session:
+        _owned(session, job_id, user_id)
+    # Queued: the same transition a worker-side cancel makes. Its status guard settles a race
+    # with a worker claiming the job; then the job is running and gets the flag instead.
+    if not background_tasks.cancel_queued(job_id):
+        with session_scope() as session:
+            session.execute(
+                update(Job)
+                .where(Job.id == job_id, Job.status == "running")
+                .values(cancel_requested=True, updated_at=utcnow())
+            )
+    return get(job_id, user_id)
+
+
+def delete(job_id: str, user_id: int) -> None:
+    """Remove a finished job's files and row. Raises JobError while it is queued or running."""
+    with session_scope() as session:
+        job = _owned(session, job_id, user_id)
+        if job.status in ACTIVE_STATUSES:
+            raise JobError("This video is still being made; cancel it first.")
+        keys = [job.photo_key, job.video_key, job.thumbnail_key, job.srt_key, job.vtt_key]
+        session.delete(job)
+    # Files go after the commit: a failed commit must not leave a row without its files.
+    for key in keys:
+        if key:
+            media.delete(key)
+
+
+def retry(job_id: str, user_id: int, *, idempotency_key: str | None = None) -> JobView:
+    """A new job with the same photo, script and settings (failed or cancelled jobs only);
+    charged like a new submit."""
+    with session_scope() as session:
+        job = _owned(session, job_id, user_id)
+        if job.status not in ("failed", "cancelled"):
+            raise JobError("Only a failed or cancelled video can be tried again.")
+        photo_key, script, params = job.photo_key, job.script, JobParams.from_dict(job.params)
+    if not photo_key or not media.exists(photo_key):
+        raise JobError("The photo for this video is no longer stored; please upload it again.")
+    photo_data = media.local_path(photo_key).read_bytes()
+    return _submit(user_id, photo_data, script, params, idempotency_key)

@@ -1,0 +1,100 @@
+"""Shared pytest fixtures. Several parts of the app add fixtures here: append, never rewrite."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # top-level modules import from the repo root, as in the app
+    sys.path.insert(0, str(ROOT))
+
+
+# --------------------------------------------------------------- foundation: settings, data, jobs
+
+
+@pytest.fixture
+def foundation_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Isolated settings and data: an empty secrets file, no TALKINGPHOTO__* variables from the
+    developer's shell, a fresh data folder (returned), fresh settings and engine caches.
+
+    With ``TP_TEST_DATABASE_URL`` set (e.g. a scratch Postgres), tests run against that
+    database instead of SQLite; its schema is emptied before each test.
+    """
+    from db.session import dispose_engines
+    from secrets_manager import reset_settings_cache
+
+    for name in list(os.environ):
+        if name.upper().startswith("TALKINGPHOTO"):
+            monkeypatch.delenv(name)
+    external_db = os.environ.get("TP_TEST_DATABASE_URL")
+    if external_db:
+        _empty_database(external_db)
+        monkeypatch.setenv("TALKINGPHOTO__DATABASE__URL", external_db)
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text("", "utf-8")
+    data_dir = tmp_path / "data"
+    monkeypatch.setenv("TALKINGPHOTO_SECRETS_FILE", str(secrets))
+    monkeypatch.setenv("TALKINGPHOTO_DATA_DIR", str(data_dir))
+    reset_settings_cache()
+    dispose_engines()
+    yield data_dir
+    dispose_engines()
+    reset_settings_cache()
+
+
+@pytest.fixture
+def settings_env(
+    foundation_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Callable[..., None]]:
+    """``settings_env(limits__workers=1, credits__signup_grant=0)``: override settings the
+    way an operator would (environment variables) and reload them."""
+    from secrets_manager import reset_settings_cache
+
+    def apply(**values: object) -> None:
+        for name, value in values.items():
+            section, key = name.split("__")
+            monkeypatch.setenv(f"TALKINGPHOTO__{section.upper()}__{key.upper()}", str(value))
+        reset_settings_cache()
+
+    yield apply
+    reset_settings_cache()
+
+
+@pytest.fixture
+def jobs_env(foundation_env: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
+    """The fake provider registered as "fake" and a synchronous executor; yields the fake's
+    plan (``tests.fakes.PLAN``). Swap the executor with ``background_tasks.set_executor``."""
+    import background_tasks
+    import providers
+    from tests import fakes
+
+    plan = fakes.reset()
+    monkeypatch.setitem(providers.REGISTRY, "fake", fakes.FAKE_PROVIDER)
+    previous = background_tasks.set_executor(background_tasks.SyncExecutor())
+    yield plan
+    plan.release.set()  # never leave a blocked fake behind
+    current = background_tasks.set_executor(previous)
+    if current is not None:
+        current.shutdown(wait=True)
+
+
+def _empty_database(url: str) -> None:
+    from sqlalchemy import MetaData, create_engine
+
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.exec_driver_sql("DROP SCHEMA public CASCADE")
+                conn.exec_driver_sql("CREATE SCHEMA public")
+            else:
+                meta = MetaData()
+                meta.reflect(conn)
+                meta.drop_all(conn)
+    finally:
+        engine.dispose()

@@ -1,0 +1,137 @@
+"""Schema: Alembic builds it from nothing, re-running is a no-op, and it matches the models."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, inspect, select
+
+from db.models import Base, Event, User
+from db.session import alembic_config, create_app_engine, get_engine, init_db, session_scope
+
+TABLES = {"users", "jobs", "credit_ledger", "purchases", "events"}
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Engine:
+    engine = create_app_engine(f"sqlite:///{tmp_path / 'schema.db'}")
+    yield engine  # type: ignore[misc]
+    engine.dispose()
+
+
+def head() -> str:
+    return ScriptDirectory.from_config(alembic_config()).get_current_head() or ""
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def schema_snapshot(engine: Engine) -> dict[str, object]:
+    insp = inspect(engine)
+    return {
+        table: (
+            [(c["name"], str(c["type"]), c["nullable"]) for c in insp.get_columns(table)],
+            sorted(i["name"] for i in insp.get_indexes(table)),
+            sorted(str(u["name"]) for u in insp.get_unique_constraints(table)),
+        )
+        for table in insp.get_table_names()
+    }
+
+
+def test_init_on_an_empty_database_creates_every_table(engine: Engine) -> None:
+    assert inspect(engine).get_table_names() == []
+    init_db(engine)
+    assert set(inspect(engine).get_table_names()) == TABLES | {"alembic_version"}
+    assert current_revision(engine) == head() == "0001"
+    indexes = {i["name"] for i in inspect(engine).get_indexes("jobs")}
+    assert {"ix_jobs_user_id_created_at", "ix_jobs_status"} <= indexes
+
+
+def test_init_twice_is_a_no_op(engine: Engine) -> None:
+    init_db(engine)
+    before = schema_snapshot(engine)
+    init_db(engine)
+    assert schema_snapshot(engine) == before
+    assert current_revision(engine) == head()
+
+
+def test_models_and_migrations_agree(engine: Engine) -> None:
+    init_db(engine)
+    with engine.connect() as conn:
+        diffs = compare_metadata(
+            MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata
+        )
+    assert diffs == []
+
+
+def test_downgrade_and_upgrade_again(engine: Engine) -> None:
+    init_db(engine)
+    with engine.begin() as conn:
+        command.downgrade(alembic_config(conn), "base")
+    assert set(inspect(engine).get_table_names()) == {"alembic_version"}
+    init_db(engine)
+    assert set(inspect(engine).get_table_names()) >= TABLES
+
+
+def test_sqlite_runs_with_wal_foreign_keys_and_busy_timeout(engine: Engine) -> None:
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
+
+
+def test_foreign_keys_are_enforced(engine: Engine) -> None:
+    from sqlalchemy.exc import IntegrityError
+    from sqlalchemy.orm import Session
+
+    init_db(engine)
+    with Session(engine) as session, pytest.raises(IntegrityError):
+        session.add(Event(kind="x", user_id=12345))
+        session.commit()
+
+
+@pytest.mark.skipif(
+    bool(os.environ.get("TP_TEST_DATABASE_URL")), reason="runs against an external database"
+)
+def test_default_database_lives_in_the_data_dir_and_is_migrated(foundation_env: Path) -> None:
+    engine = get_engine()
+    assert Path(str(engine.url.database)) == foundation_env / "talkingphoto.db"
+    assert (foundation_env / "talkingphoto.db").is_file()
+    assert set(inspect(engine).get_table_names()) >= TABLES
+
+
+def test_datetimes_come_back_aware_in_utc(foundation_env: Path) -> None:
+    ist = timezone(timedelta(hours=5, minutes=30))
+    local = datetime(2026, 1, 2, 8, 0, tzinfo=ist)
+    with session_scope() as session:
+        session.add(User(email="a@example.com", created_at=local))
+    with session_scope() as session:
+        stored = session.scalars(select(User.created_at)).one()
+    assert stored.tzinfo is not None and stored.utcoffset() == timedelta(0)
+    assert stored == local and stored == datetime(2026, 1, 2, 2, 30, tzinfo=UTC)
+
+
+def test_naive_datetimes_are_refused(foundation_env: Path) -> None:
+    from sqlalchemy.exc import StatementError
+
+    with pytest.raises(StatementError, match="naive datetime"), session_scope() as session:
+        session.add(User(email="b@example.com", created_at=datetime(2026, 1, 1)))
+        session.flush()
+
+
+def test_session_scope_rolls_back_on_error(foundation_env: Path) -> None:
+    with pytest.raises(RuntimeError), session_scope() as session:
+        session.add(User(email="c@example.com"))
+        session.flush()
+        raise RuntimeError("stop")
+    with session_scope() as session:
+        assert session.scalars(select(User)).all() == []
