@@ -4,8 +4,8 @@ Where values come from (later wins):
 
 1. defaults in the models below (the app runs with no configuration at all);
 2. the TOML file ``TALKINGPHOTO_SECRETS_FILE`` names, else ``.streamlit/secrets.toml`` under the
-   current directory (a missing default file means "all defaults"; a missing named file is
-   an error);
+   current directory, else ``~/.streamlit/secrets.toml`` (Streamlit's user-wide file); a missing
+   default file means "all defaults"; a missing named file is an error;
 3. ``TALKINGPHOTO_DATA_DIR`` for ``[app] data_dir``;
 4. ``TALKINGPHOTO__<SECTION>__<KEY>`` environment variables (case-insensitive), e.g.
    ``TALKINGPHOTO__D_ID__BASE_URL=http://127.0.0.1:8080``. Values are read the TOML way
@@ -294,7 +294,12 @@ def secrets_file_path(environ: Mapping[str, str] | None = None) -> tuple[Path, b
     named = env.get(SECRETS_FILE_ENV)
     if named:
         return Path(named).expanduser(), True
-    return Path.cwd() / DEFAULT_SECRETS_FILE, False
+    project = Path.cwd() / DEFAULT_SECRETS_FILE
+    # Streamlit itself also reads the user-wide file; hosted platforms may put secrets there.
+    user_wide = Path.home() / DEFAULT_SECRETS_FILE
+    if not project.is_file() and user_wide.is_file():
+        return user_wide, False
+    return project, False
 
 
 def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:

@@ -71,6 +71,22 @@ def test_default_file_is_read_from_the_working_directory(
     assert load_settings(environ={}).limits.workers == 5
 
 
+def test_user_wide_file_is_used_when_the_project_has_none(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home, project = tmp_path / "home", tmp_path / "project"
+    (home / ".streamlit").mkdir(parents=True)
+    (home / ".streamlit" / "secrets.toml").write_text("[limits]\nworkers = 3\n")
+    project.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(project)
+    assert load_settings(environ={}).limits.workers == 3
+    # A project file takes precedence over the user-wide one.
+    (project / ".streamlit").mkdir()
+    (project / ".streamlit" / "secrets.toml").write_text("[limits]\nworkers = 4\n")
+    assert load_settings(environ={}).limits.workers == 4
+
+
 def test_secrets_file_env_names_another_file(tmp_path: Path) -> None:
     path = write(tmp_path, '[app]\nenvironment = "production"\n')
     settings = load_settings(environ={"TALKINGPHOTO_SECRETS_FILE": str(path)})
