@@ -1,0 +1,127 @@
+"""TalkingPhoto entry point: ``streamlit run app_streamlit_cloud.py``.
+
+This one file plays two roles, told apart by ``__name__``:
+
+* **Server module.** ``streamlit run`` parses this file (AST only, nothing executed) and finds the
+  module-level ``app = st.App(...)`` below (``streamlit/web/server/app_discovery.py``); it then
+  hands ``"app_streamlit_cloud:app"`` to uvicorn, which *imports* the file as the module
+  ``app_streamlit_cloud``. That import builds the ASGI app with our extra routes
+  (``GET /api/health``, see ``api_routes.py``) and renders nothing.
+* **Page script.** For every browser session Streamlit executes the file again as ``__main__``
+  (``ScriptRunner._new_module("__main__")``; AppTest does the same). Only then does the UI run:
+  theme, language switcher, navigation, and the error boundary around the page.
+
+``python app_streamlit_cloud.py`` (no Streamlit runtime at all) starts the same server.
+The app needs no secrets file: settings fall back to safe local defaults.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+import api_routes
+
+log = logging.getLogger("talkingphoto.app")
+
+
+@st.cache_resource(show_spinner=False)
+def _start_services() -> bool:
+    """Once per process: database schema, crash recovery of jobs, voices from settings."""
+    api_routes.start_services()
+    return True
+
+
+def _ui_language() -> str:
+    """Query param ``lang`` (survives reloads) > browser language > settings default."""
+    import i18n
+
+    state = st.session_state
+    if "ui_lang" not in state:
+        from_url = st.query_params.get("lang")
+        browser = st.context.locale if isinstance(st.context.locale, str) else None
+        if from_url in i18n.UI_LANGUAGES:
+            state["ui_lang"] = from_url
+        elif i18n.normalize_language(browser) != i18n.DEFAULT_LANGUAGE:
+            state["ui_lang"] = i18n.normalize_language(browser)
+        else:
+            from secrets_manager import get_settings
+
+            state["ui_lang"] = i18n.normalize_language(get_settings().app.default_locale)
+    return str(state["ui_lang"])
+
+
+def _render() -> None:
+    import i18n
+    import ui_theme
+    from errors import TalkingPhotoError
+    from i18n import _
+    from views._components import show_error, show_unexpected
+
+    st.set_page_config(
+        page_title="TalkingPhoto",
+        page_icon="🎬",
+        layout="wide",
+        initial_sidebar_state="auto",
+    )
+    i18n.set_locale_getter(lambda: st.session_state.get("ui_lang", i18n.DEFAULT_LANGUAGE))
+    ui_theme.inject_css()
+
+    try:
+        _start_services()
+        _ui_language()
+        ui_theme.sidebar_brand("TalkingPhoto")
+        st.sidebar.radio(
+            "Language / भाषा",
+            options=list(i18n.UI_LANGUAGES),
+            format_func=lambda code: i18n.UI_LANGUAGES[code][0],
+            key="ui_lang",
+            horizontal=True,
+        )
+        # Switching pages clears query params, so put the language back on every run.
+        if st.query_params.get("lang") != st.session_state["ui_lang"]:
+            st.query_params["lang"] = st.session_state["ui_lang"]
+
+        pages = [
+            st.Page("views/create.py", title=_("Create"), icon=":material/movie:", default=True),
+            st.Page(
+                "views/videos.py",
+                title=_("My videos"),
+                icon=":material/video_library:",
+                url_path="videos",
+            ),
+        ]
+        page = st.navigation(pages, position="sidebar")
+        page.run()
+    except TalkingPhotoError as exc:
+        log.info("shown to user: %s (%s)", type(exc).__name__, exc.detail or "")
+        show_error(exc)
+    except Exception as exc:  # the one error boundary: log with a reference id, show no trace
+        show_unexpected(exc, "page")
+
+
+def _on_script_error(exc: Exception) -> bool:
+    """Last resort for errors outside the boundary (widget callbacks): log, hide the trace."""
+    log.error("uncaught script error", exc_info=exc)
+    try:
+        from views._components import show_unexpected
+
+        show_unexpected(exc, "callback")
+    except Exception:  # pragma: no cover - never let the handler itself fail
+        return False
+    return True
+
+
+if __name__ == "__main__" and get_script_run_ctx() is not None:
+    _render()
+else:
+    app = st.App(
+        __file__,
+        routes=api_routes.ROUTES,
+        lifespan=api_routes.lifespan,
+        on_script_error=_on_script_error,
+    )
+    if __name__ == "__main__":
+        app.run()

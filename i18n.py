@@ -1,0 +1,167 @@
+"""Interface languages: gettext catalogs (compiled with Babel) and locale-aware formatting.
+
+The catalogs live in ``locales/<lang>/LC_MESSAGES/messages.{po,mo}``; the ``.mo`` files are
+committed so running the app needs no build step. To add or change strings::
+
+    pybabel extract --no-location --sort-output -o locales/messages.pot \
+        app_streamlit_cloud.py views ui_theme.py
+    pybabel update --no-location -i locales/messages.pot -d locales   # then translate hi
+    python i18n.py compile
+
+(tests fail when code uses a msgid the catalogs lack, when a Hindi entry is empty, or when a
+``.po`` and its ``.mo`` disagree).
+
+This module does not import streamlit: the app tells it how to find the current session's
+language with :func:`set_locale_getter`, and ``_()`` asks that function on every call, so
+two browser sessions in one process can use two languages at the same time.
+
+    from i18n import _, format_number
+    st.button(_("Generate video"))
+    _("{n} characters").format(n=format_number(120))
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gettext
+import sys
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from babel.dates import format_date as _babel_format_date
+from babel.dates import format_datetime as _babel_format_datetime
+from babel.numbers import format_decimal
+
+LOCALES_DIR = Path(__file__).resolve().parent / "locales"
+DOMAIN = "messages"
+DEFAULT_LANGUAGE = "en"
+
+# UI language code -> (label shown in the switcher, Babel locale used for numbers and dates).
+UI_LANGUAGES: dict[str, tuple[str, str]] = {
+    "en": ("English", "en_IN"),
+    "hi": ("हिन्दी", "hi_IN"),
+}
+
+_locale_getter: Callable[[], str] = lambda: DEFAULT_LANGUAGE  # noqa: E731
+
+
+def normalize_language(code: str | None) -> str:
+    """Map anything (``"hi-IN"``, ``"HI"``, ``None``, junk) to a supported UI language."""
+    if not code:
+        return DEFAULT_LANGUAGE
+    base = str(code).strip().replace("-", "_").split("_")[0].lower()
+    return base if base in UI_LANGUAGES else DEFAULT_LANGUAGE
+
+
+def set_locale_getter(getter: Callable[[], str]) -> None:
+    """Install the function that returns the current UI language (the app sets this)."""
+    global _locale_getter
+    _locale_getter = getter
+
+
+def current_language() -> str:
+    try:
+        return normalize_language(_locale_getter())
+    except Exception:  # a getter outside a session must never break a page
+        return DEFAULT_LANGUAGE
+
+
+def babel_locale(language: str | None = None) -> str:
+    return UI_LANGUAGES[normalize_language(language or current_language())][1]
+
+
+@cache
+def translations(language: str) -> gettext.NullTranslations:
+    """The compiled catalog for ``language``; English falls back to the msgids themselves."""
+    try:
+        return gettext.translation(DOMAIN, LOCALES_DIR, languages=[normalize_language(language)])
+    except OSError:
+        return gettext.NullTranslations()
+
+
+def gettext_(message: str) -> str:
+    return translations(current_language()).gettext(message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    return translations(current_language()).ngettext(singular, plural, n)
+
+
+_ = gettext_
+
+
+def translate_known(message: str) -> str | None:
+    """The translation of a runtime message (an error's user_message) if the catalog has it."""
+    translated = gettext_(message)
+    if current_language() == DEFAULT_LANGUAGE or translated != message:
+        return translated
+    return None
+
+
+def format_number(value: float, *, decimals: int = 0, language: str | None = None) -> str:
+    """Grouped the locale's way (``12,34,567`` in India); ``decimals`` places at most."""
+    rounded = round(value, decimals) if decimals else round(value)
+    return format_decimal(rounded, locale=babel_locale(language))
+
+
+def _zone(tz_name: str | None) -> dt.tzinfo:
+    if tz_name:
+        try:
+            return ZoneInfo(tz_name)
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    return dt.UTC
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    # The database stores naive UTC timestamps.
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def format_datetime(
+    value: dt.datetime, *, tz_name: str | None = None, language: str | None = None
+) -> str:
+    local = _aware(value).astimezone(_zone(tz_name))
+    return _babel_format_datetime(local, "medium", locale=babel_locale(language))
+
+
+def format_date(
+    value: dt.datetime | dt.date, *, tz_name: str | None = None, language: str | None = None
+) -> str:
+    if isinstance(value, dt.datetime):
+        value = _aware(value).astimezone(_zone(tz_name)).date()
+    return _babel_format_date(value, "medium", locale=babel_locale(language))
+
+
+def format_seconds(seconds: float, *, language: str | None = None) -> str:
+    """``75.4`` -> ``"1:15"`` (``m:ss``) — the same in every language we ship."""
+    total = max(0, round(seconds))
+    return f"{total // 60}:{total % 60:02d}"
+
+
+def compile_catalogs(locales_dir: Path = LOCALES_DIR) -> list[Path]:
+    """Compile every ``messages.po`` below ``locales_dir`` to its ``messages.mo``."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    written = []
+    for po_path in sorted(locales_dir.glob(f"*/LC_MESSAGES/{DOMAIN}.po")):
+        with po_path.open("rb") as fh:
+            catalog = read_po(fh)
+        mo_path = po_path.with_suffix(".mo")
+        with mo_path.open("wb") as fh:
+            write_mo(fh, catalog, use_fuzzy=False)
+        written.append(mo_path)
+    translations.cache_clear()
+    return written
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["compile"]:
+        for path in compile_catalogs():
+            print(path)
+    else:
+        print("usage: python i18n.py compile", file=sys.stderr)
+        sys.exit(2)

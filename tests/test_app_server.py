@@ -1,0 +1,161 @@
+"""`streamlit run app_streamlit_cloud.py` really serves the UI and /api/health, with no secrets."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+START_TIMEOUT_S = 60.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _get(url: str, timeout_s: float = 5.0) -> tuple[int, str, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout_s) as resp:
+            return resp.status, resp.headers.get("Content-Type", ""), resp.read().decode()
+    except urllib.error.HTTPError as err:
+        return err.code, err.headers.get("Content-Type", ""), err.read().decode()
+
+
+def _copy_without_secrets(dest: Path) -> Path:
+    """The project as a fresh clone has it: no secrets.toml anywhere, no data dir."""
+    ignore = shutil.ignore_patterns(
+        ".git", "data", "secrets.toml", "__pycache__", ".pytest_cache", ".ruff_cache", "docs", "out"
+    )
+    shutil.copytree(ROOT, dest, ignore=ignore)
+    return dest
+
+
+def start_server(workdir: Path, port: int, data_dir: Path, home: Path) -> subprocess.Popen[bytes]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TALKINGPHOTO", "STREAMLIT"))}
+    env.update(
+        TALKINGPHOTO_DATA_DIR=str(data_dir),
+        HOME=str(home),  # no ~/.streamlit/secrets.toml either
+        PYTHONUNBUFFERED="1",
+    )
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "app_streamlit_cloud.py",
+        "--server.headless",
+        "true",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
+    log = (home / "server.log").open("wb")
+    return subprocess.Popen(cmd, cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+
+def wait_healthy(base: str, proc: subprocess.Popen[bytes], log_path: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"server exited early:\n{log_path.read_text(errors='replace')[-4000:]}")
+        try:
+            status, _ctype, body = _get(f"{base}/_stcore/health", timeout_s=2)
+            if status == 200 and body.strip() == "ok":
+                return
+        except OSError:
+            pass
+        time.sleep(0.3)
+    pytest.fail(
+        f"not healthy in {START_TIMEOUT_S}s:\n{log_path.read_text(errors='replace')[-4000:]}"
+    )
+
+
+def stop_server(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    tmp = tmp_path_factory.mktemp("server")
+    workdir = _copy_without_secrets(tmp / "app")
+    home = tmp / "home"
+    home.mkdir()
+    port = free_port()
+    proc = start_server(workdir, port, tmp / "data", home)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(base, proc, home / "server.log")
+        yield base
+    finally:
+        stop_server(proc)
+
+
+def test_entry_script_is_discovered_as_an_st_app() -> None:
+    """`streamlit run` finds our module-level `app` (AST only) and hands it to uvicorn."""
+    from streamlit.web.server.app_discovery import discover_asgi_app
+
+    found = discover_asgi_app(ROOT / "app_streamlit_cloud.py")
+    assert found.is_asgi_app
+    assert found.import_string == "app_streamlit_cloud:app"
+
+
+def test_importing_the_entry_builds_the_app_and_renders_nothing() -> None:
+    code = (
+        "import app_streamlit_cloud as m, streamlit as st;"
+        "print(type(m.app).__name__, [r.path for r in m.app._user_routes])"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "TALKINGPHOTO_DATA_DIR": "/nonexistent-not-touched"},
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "App ['/api/health']"
+
+
+@pytest.mark.slow
+def test_health_endpoints_with_no_secrets(server: str) -> None:
+    status, _ctype, body = _get(f"{server}/_stcore/health")
+    assert (status, body.strip()) == (200, "ok")
+
+    status, ctype, body = _get(f"{server}/api/health")
+    assert status == 200
+    assert ctype.startswith("application/json")
+    data = json.loads(body)
+    assert data["status"] == "ok"
+    assert data["database"] == "ok"
+    assert data["jobs"] == {"queued": 0, "running": 0}
+    assert data["version"] == "0.1.0"
+    assert set(data) == {"status", "version", "time", "database", "jobs"}
+
+
+@pytest.mark.slow
+def test_ui_page_is_served(server: str) -> None:
+    status, ctype, body = _get(f"{server}/")
+    assert status == 200
+    assert "text/html" in ctype
+    assert '<div id="root"' in body or 'id="root"' in body
