@@ -98,3 +98,46 @@ def _empty_database(url: str) -> None:
                 meta.drop_all(conn)
     finally:
         engine.dispose()
+
+
+# --------------------------------------------------------------- engine: photos, faces, videos
+
+
+@pytest.fixture(scope="session")
+def astronaut_rgb() -> object:
+    """skimage.data.astronaut() (public domain) upscaled 2x to 1024 px, as RGB uint8.
+
+    Upscaled because the original's face is ~95 px across, under the 120 px minimum face
+    size; at 1024 px it is ~195 px, like a typical phone portrait.
+    """
+    import cv2
+    from skimage import data
+
+    return cv2.resize(data.astronaut(), None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
+
+
+@pytest.fixture
+def astronaut_path(tmp_path: Path, astronaut_rgb: object) -> Path:
+    """The astronaut portrait as a JPEG file (see ``astronaut_rgb``)."""
+    from PIL import Image
+
+    path = tmp_path / "astronaut.jpg"
+    Image.fromarray(astronaut_rgb).save(path, "JPEG", quality=92)  # type: ignore[arg-type]
+    return path
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """TALKINGPHOTO_DATA_DIR pointed at a fresh folder (settings re-read), returned."""
+    folder = tmp_path / "data"
+    folder.mkdir()
+    monkeypatch.setenv("TALKINGPHOTO_DATA_DIR", str(folder))
+    try:
+        from secrets_manager import reset_settings_cache
+    except ImportError:
+        reset_settings_cache = None
+    if reset_settings_cache is not None:
+        reset_settings_cache()
+    yield folder
+    if reset_settings_cache is not None:
+        reset_settings_cache()

@@ -1,0 +1,190 @@
+"""Benchmark the local engine: wall time, real-time factor and peak memory per video.
+
+    python benchmarks/bench_engine.py            # 10 s and 30 s scripts at 480p and 720p
+    python benchmarks/bench_engine.py --sizes 720 --lengths 30 --voice espeak:en:male
+    python benchmarks/bench_engine.py --warm     # voice model loaded before timing
+
+Each run is a fresh subprocess (so memory figures are that run's alone, and model loading is
+counted as a first job in a worker would pay it, unless --warm). Peak RSS is sampled every
+20 ms over the whole process tree (Python + ffmpeg, which run side by side) and also read from
+the kernel for the Python process alone. The "still" rows are the floor: the same framed
+photo, the same length and the same encoder settings, with no speech and no animation.
+
+Budget (DESIGN.md): 30 s of speech at 720p in <= 15 s on 2 cores (RTF <= 0.5), <= 400 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+SENTENCES = [
+    "Welcome to Talking Photo, where a single portrait can speak any script you type.",
+    "The voice, the lips and the blinking eyes are all made on this computer.",
+    "No cloud service is needed, and nothing leaves the machine.",
+    "Choose a language, pick a voice, and press the button to make your video.",
+    "Captions can be burned into the picture or saved as separate files.",
+    "The whole process takes only a few seconds for a short message.",
+    "Teachers, shop owners and creators use it to say hello in many languages.",
+    "Thank you for watching, and have a wonderful day.",
+]
+WORDS_PER_S = 3.4  # Piper English at speed 1.0 on this text (eSpeak is a little faster)
+
+
+def script_for(seconds: float) -> str:
+    """English text that Piper's default voice speaks in about ``seconds``."""
+    words: list[str] = []
+    i = 0
+    target = round(seconds * WORDS_PER_S)
+    while len(words) < target:
+        words += SENTENCES[i % len(SENTENCES)].split()
+        i += 1
+    return " ".join(words[:target]).rstrip(",.") + "."
+
+
+def photo_path(folder: Path) -> Path:
+    import cv2
+    from skimage import data
+
+    path = folder / "astronaut.jpg"
+    img = cv2.resize(data.astronaut(), None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
+    cv2.imwrite(str(path), cv2.cvtColor(img, cv2.COLOR_RGB2BGR))
+    return path
+
+
+def child_generate(
+    seconds: float, resolution: int, voice: str | None, work: Path, warm: bool
+) -> dict:
+    sys.path.insert(0, str(ROOT))
+    from providers.base import GenerationRequest, JobContext
+    from providers.local import LocalProvider, speech
+
+    if warm:  # a worker's second job: the voice model is already loaded
+        speech.synthesize("Ready.", "en", voice)
+
+    request = GenerationRequest(photo_path=photo_path(work), script=script_for(seconds),
+                                language="en", voice=voice, resolution=resolution,
+                                aspect="9:16")
+    t0 = time.perf_counter()
+    result = LocalProvider().generate(request, JobContext(work_dir=work / "job"))
+    wall = time.perf_counter() - t0
+    return {"wall_s": wall, "duration_s": result.duration_s, "voice": result.voice,
+            "timings": result.timings, "size": f"{result.width}x{result.height}"}
+
+
+def child_still(seconds: float, resolution: int, work: Path) -> dict:
+    """The floor: stream the framed still for the same length, with a silent track."""
+    sys.path.insert(0, str(ROOT))
+    import math
+    import wave
+
+    import numpy as np
+
+    from providers.local.encode import VideoEncoder
+    from providers.local.face import detect_face
+    from providers.local.framing import plan_framing, render_base
+    from providers.local.pipeline import FPS, load_photo
+
+    t0 = time.perf_counter()
+    photo = load_photo(photo_path(work))
+    lm = detect_face(photo)
+    framing = plan_framing(photo.shape[1], photo.shape[0], lm.box, resolution, "9:16")
+    base = render_base(photo, framing)
+    wav = work / "silence.wav"
+    with wave.open(str(wav), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(22050)
+        w.writeframes(np.zeros(int(22050 * seconds), np.int16).tobytes())
+    with VideoEncoder(work / "still.mp4", framing.width, framing.height, FPS, wav) as enc:
+        for _ in range(math.ceil(seconds * FPS)):
+            enc.write(base.copy())  # a copy per frame, as the renderer hands over fresh frames
+    return {"wall_s": time.perf_counter() - t0, "duration_s": seconds, "voice": "-",
+            "timings": {}, "size": f"{framing.width}x{framing.height}"}
+
+
+def measure(args: list[str]) -> dict:
+    """Run one child; sample the tree's RSS while it runs."""
+    proc = subprocess.Popen([sys.executable, __file__, *args], stdout=subprocess.PIPE,
+                            text=True, cwd=ROOT)
+    peak = 0
+    stop = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        root = psutil.Process(proc.pid)
+        while not stop.is_set():
+            try:
+                procs = [root, *root.children(recursive=True)]
+                peak = max(peak, sum(p.memory_info().rss for p in procs))
+            except psutil.Error:
+                pass
+            time.sleep(0.02)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    out, _ = proc.communicate()
+    stop.set()
+    sampler.join()
+    if proc.returncode != 0:
+        raise SystemExit(f"benchmark child failed: {args}")
+    result = json.loads(out.strip().splitlines()[-1])
+    result["peak_tree_mb"] = peak / 1024 / 1024
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--lengths", type=float, nargs="+", default=[10, 30])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[480, 720])
+    parser.add_argument("--voice", default=None, help="default: the language's default voice")
+    parser.add_argument("--warm", action="store_true",
+                        help="load the voice model before timing (a worker's later jobs)")
+    parser.add_argument("--child", nargs=3, metavar=("KIND", "SECONDS", "RES"),
+                        help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.child:
+        kind, seconds, res = args.child[0], float(args.child[1]), int(args.child[2])
+        with tempfile.TemporaryDirectory() as tmp:
+            if kind == "still":
+                out = child_still(seconds, res, Path(tmp))
+            else:
+                out = child_generate(seconds, res, args.voice, Path(tmp), args.warm)
+        # ru_maxrss is in KiB on Linux: this process's own peak, without ffmpeg.
+        out["peak_py_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(json.dumps(out))
+        return
+
+    print(f"cpus: {os.cpu_count()}  python: {sys.version.split()[0]}")
+    header = (f"{'run':<6} {'script':>6} {'res':>8} {'speech s':>8} {'wall s':>7} {'RTF':>5} "
+              f"{'RSS py MB':>9} {'RSS all MB':>10}  stages (s)")
+    print(header)
+    print("-" * len(header))
+    for seconds in args.lengths:
+        for res in args.sizes:
+            for kind in ("video", "still"):
+                extra = ["--voice", args.voice] if args.voice and kind == "video" else []
+                extra += ["--warm"] if args.warm and kind == "video" else []
+                r = measure([*extra, "--child", kind, str(seconds), str(res)])
+                stages = " ".join(f"{k}={v:.2f}" for k, v in r["timings"].items()
+                                  if k != "total")
+                print(f"{kind:<6} {seconds:>5.0f}s {r['size']:>8} {r['duration_s']:>8.1f} "
+                      f"{r['wall_s']:>7.2f} {r['wall_s'] / r['duration_s']:>5.2f} "
+                      f"{r['peak_py_mb']:>9.0f} {r['peak_tree_mb']:>10.0f}  {stages}",
+                      flush=True)
+
+
+if __name__ == "__main__":
+    main()

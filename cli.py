@@ -1,0 +1,217 @@
+"""Command line: make a talking video without the browser, list voices.
+
+    python cli.py generate --photo face.jpg --script "Hello!" --language en --out hello.mp4
+    python cli.py voices --language hi
+
+On bad input: one line ``error: <message>`` on stderr, exit status 2, nothing written. Other
+failures exit 1 the same way; Ctrl-C exits 130. The video is rendered in a hidden folder next
+to ``--out`` and moved into place only when complete, so no partial file is ever left.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NoReturn
+
+import providers
+from errors import ConfigError, InputError, LanguageError, TalkingPhotoError, VoiceError
+from providers.base import (
+    ASPECTS,
+    CAPTION_MODES,
+    RESOLUTIONS,
+    GenerationRequest,
+    JobContext,
+    ProgressCallback,
+    Provider,
+)
+from services.photos import clean_script, prepare_photo
+
+MB = 1024 * 1024
+EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 1, 2, 130
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The input limits; the app's settings supply them when available."""
+
+    max_script_chars: int = 5000
+    max_upload_mb: int = 25
+    max_megapixels: int = 40
+    min_photo_side_px: int = 256
+    max_photo_side_px: int = 2048
+    min_face_px: int = 120
+
+
+def load_limits() -> Limits:
+    try:
+        from secrets_manager import get_settings
+    except ImportError:  # the engine also runs from a bare checkout of providers/
+        return Limits()
+    s = get_settings().limits
+    return Limits(s.max_script_chars, s.max_upload_mb, s.max_megapixels, s.min_photo_side_px,
+                  s.max_photo_side_px, s.min_face_px)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but usage mistakes end like every other bad input: one line, status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        _fail(message[:1].upper() + message[1:] + ".", EXIT_BAD_INPUT)
+
+
+def _fail(message: str, status: int) -> NoReturn:
+    print(f"error: {' '.join(message.split())}", file=sys.stderr)
+    raise SystemExit(status)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="cli.py", description="TalkingPhoto from the command line.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    gen = sub.add_parser("generate", help="photo + script -> talking MP4")
+    gen.add_argument("--photo", required=True, type=Path, help="portrait (JPEG, PNG or WebP)")
+    gen.add_argument("--script", required=True, help="what the photo says")
+    gen.add_argument("--language", required=True, help="language code, e.g. en, hi")
+    gen.add_argument("--out", required=True, type=Path, help="output .mp4 path")
+    gen.add_argument("--voice", help="voice id (see the voices command); default per language")
+    gen.add_argument("--provider", default="local", help="generator (default: local)")
+    gen.add_argument("--resolution", type=int, default=720, choices=RESOLUTIONS)
+    gen.add_argument("--aspect", default="9:16", choices=ASPECTS)
+    gen.add_argument("--captions", default="none", choices=CAPTION_MODES,
+                     help="srt: also write OUT.srt and OUT.vtt; burn: draw them in the video")
+    gen.add_argument("--head-motion", type=float, default=0.3, help="0 (still) .. 1 (lively)")
+    gen.add_argument("--speed", type=float, default=1.0, help="speech rate, 0.5 .. 2.0")
+    gen.add_argument("--pitch", type=float, default=1.0, help="voice pitch, 0.5 .. 1.5")
+    gen.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
+
+    voices = sub.add_parser("voices", help="list the voices for a language")
+    voices.add_argument("--language", help="language code; all languages if omitted")
+    voices.add_argument("--provider", default="local")
+    voices.add_argument("--json", action="store_true")
+    return parser
+
+
+def cmd_voices(args: argparse.Namespace) -> None:
+    provider = providers.get_provider(args.provider)
+    voices = provider.voices(args.language)
+    if args.json:
+        print(json.dumps([v.__dict__ for v in voices], ensure_ascii=False, indent=2))
+        return
+    for v in voices:
+        print(f"{v.id}\t{v.name}\t{v.gender}\t{v.engine}")
+
+
+def _check_choice(provider: Provider, language: str, voice: str | None) -> None:
+    """Fail fast, before any rendering, on a language or voice the provider does not offer."""
+    caps = provider.capabilities()
+    if language not in caps.languages:
+        raise LanguageError(f"Language '{language}' is not available. Choose one of: "
+                            f"{', '.join(sorted(caps.languages))}.")
+    if voice is not None:
+        ids = [v.id for v in provider.voices(language)]
+        if voice not in ids:
+            raise VoiceError(f"Voice '{voice}' is not available for '{language}'. "
+                             f"Choose one of: {', '.join(ids)}.")
+
+
+def cmd_generate(args: argparse.Namespace) -> None:
+    started = time.perf_counter()
+    limits = load_limits()
+    out: Path = args.out.expanduser().absolute()
+    if out.suffix.lower() != ".mp4":
+        raise InputError(f"The output file must end in .mp4 (got '{out.name}').")
+    if not out.parent.is_dir():
+        raise InputError(f"The output folder {out.parent} does not exist.")
+    if not args.photo.is_file():
+        raise InputError(f"The photo {args.photo} does not exist.")
+    provider = providers.get_provider(args.provider)
+    script = clean_script(args.script, max_chars=min(limits.max_script_chars,
+                                                      provider.capabilities().max_script_chars))
+    _check_choice(provider, args.language, args.voice)
+    photo = prepare_photo(
+        args.photo.read_bytes(), max_bytes=limits.max_upload_mb * MB,
+        max_megapixels=limits.max_megapixels, min_side_px=limits.min_photo_side_px,
+        max_side_px=limits.max_photo_side_px,
+    )
+    if args.provider == "local":  # other providers are configured from settings
+        provider = providers.get_provider("local", min_face_px=limits.min_face_px)
+
+    work = Path(tempfile.mkdtemp(prefix=f".{out.stem}.", suffix=".tmp", dir=out.parent))
+    try:
+        photo_path = work / ("photo.png" if photo.data.startswith(b"\x89PNG") else "photo.jpg")
+        photo_path.write_bytes(photo.data)
+        request = GenerationRequest(
+            photo_path=photo_path, script=script, language=args.language, voice=args.voice,
+            resolution=args.resolution, aspect=args.aspect, captions=args.captions,
+            head_motion=args.head_motion, speed=args.speed, pitch=args.pitch,
+        )
+        result = provider.generate(request, JobContext(work_dir=work / "job",
+                                                       progress=_progress_printer(args.json)))
+        extra: dict[str, str] = {}
+        if args.captions == "srt" and result.srt_path and result.vtt_path:
+            for src, suffix in ((result.srt_path, ".srt"), (result.vtt_path, ".vtt")):
+                os.replace(src, out.with_suffix(suffix))
+                extra[suffix[1:]] = str(out.with_suffix(suffix))
+        os.replace(result.video_path, out)  # last: the .mp4 appears only when all is done
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    summary = {
+        "output": str(out), "duration_s": round(result.duration_s, 3),
+        "provider": result.provider, "voice": result.voice,
+        "resolution": f"{result.width}x{result.height}", "width": result.width,
+        "height": result.height, "aspect": args.aspect, "captions": args.captions, **extra,
+        "timings": {k: round(v, 3) for k, v in result.timings.items()},
+        "wall_s": round(time.perf_counter() - started, 3), "notes": list(result.notes),
+    }
+    if args.json:
+        print(json.dumps(summary, ensure_ascii=False, indent=2))
+    else:
+        print(f"Wrote {out} ({result.duration_s:.1f} s, {summary['resolution']}, "
+              f"voice {result.voice}) in {summary['wall_s']:.1f} s.")
+        for note in result.notes:
+            print(f"note: {note}")
+
+
+def _progress_printer(quiet: bool) -> ProgressCallback:
+    """Progress on stderr when it is a terminal; nothing otherwise (pipes, tests, --json)."""
+    if quiet or not sys.stderr.isatty():
+        return lambda stage, percent: None
+
+    def show(stage: str, percent: float) -> None:
+        print(f"\r{stage:<8} {percent:5.1f}%", end="", file=sys.stderr, flush=True)
+        if stage == "done":
+            print(file=sys.stderr)
+
+    return show
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "voices":
+            cmd_voices(args)
+        else:
+            cmd_generate(args)
+    except KeyboardInterrupt:
+        _fail("Interrupted; nothing was written.", EXIT_INTERRUPTED)
+    except InputError as exc:
+        _fail(exc.user_message, EXIT_BAD_INPUT)
+    except TalkingPhotoError as exc:
+        # ConfigError (e.g. an unknown --provider) is also the caller's to fix.
+        _fail(exc.user_message, EXIT_BAD_INPUT if isinstance(exc, ConfigError) else EXIT_FAILED)
+    except OSError as exc:  # unreadable photo, full disk, ...
+        _fail(f"{exc.strerror or exc}: {exc.filename or ''}", EXIT_FAILED)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,158 @@
+"""Compose animated frames: mouth and eyelids from cached patches, then head motion.
+
+Only small regions change from frame to frame, so the animator never warps the whole frame:
+the mouth region is rendered once per quantised (openness, width) level and each eye once per
+closure level (an LRU-free dict: the number of levels is small and fixed), and pasted onto a
+copy of the still frame. Head motion, when asked for, is one extra ``cv2.remap`` of the head
+region with a displacement that is the head's rigid motion near the face and fades smoothly to
+zero at a feathered ellipse, so the background stays exactly where it was.
+"""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+
+from providers.local.eyes import EyeRenderer, eye_geometry
+from providers.local.face import FaceLandmarks
+from providers.local.mouth import MouthRenderer, mouth_geometry
+
+OPEN_LEVELS = 24
+WIDTH_LEVELS = (0.78, 0.86, 0.94, 1.0, 1.06, 1.12)
+BLINK_LEVELS = 6
+_HEAD_GRID = 4  # head-motion maps are computed at 1/4 resolution, then upsampled (smooth)
+
+
+class FaceAnimator:
+    """Turns (openness, width, blink, head pose) into an RGB frame of the framed photo.
+
+    ``base`` is the still output frame and ``lm`` the landmarks in its coordinates. The frame
+    returned by :meth:`frame` is the animator's own buffer, valid until the next call (reusing
+    it saves a 2-6 MB allocation and copy per frame): copy it before drawing on it. Outside
+    :attr:`dirty` it always equals ``base``.
+    """
+
+    def __init__(self, base: np.ndarray, lm: FaceLandmarks) -> None:
+        self.base = base
+        h, w = base.shape[:2]
+        self.mouth = MouthRenderer(
+            base,
+            mouth_geometry(lm.mouth_center, lm.mouth_left, lm.mouth_right, lm.box, (w, h),
+                           curve=lm.mouth_curve, teeth_visible=lm.teeth_visible),
+        )
+        self.eyes = [
+            EyeRenderer(base, eye_geometry(c, lm.eye_radius, lm.roll_rad, (w, h)))
+            for c in (lm.left_eye, lm.right_eye)
+        ]
+        self._mouth_cache: dict[tuple[int, int], np.ndarray] = {}
+        self._eye_cache: dict[tuple[int, int], np.ndarray] = {
+            (i, 0): eye.patch for i, eye in enumerate(self.eyes)
+        }
+        parts = [self.mouth.geo.roi, *(eye.geo.roi for eye in self.eyes)]
+        self._head = _HeadWarp(lm, (w, h), contain=parts)
+        self.dirty = self._head.roi  # every pixel that can ever change
+        self._out = base.copy()
+        self._head_moved = False
+
+    @staticmethod
+    def quantise(openness: float, width: float) -> tuple[int, int]:
+        o = round(float(np.clip(openness, 0, 1)) * (OPEN_LEVELS - 1))
+        wi = int(np.argmin([abs(width - lv) for lv in WIDTH_LEVELS]))
+        return o, wi
+
+    def frame(
+        self, openness: float, width: float, blink: float,
+        head: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0),
+    ) -> np.ndarray:
+        """``head`` = (angle rad, dx, dy as fractions of face width, relative scale)."""
+        out = self._out
+        moving = any(head)
+        hx0, hy0, hx1, hy1 = self._head.roi
+        if moving:
+            # Compose mouth and eyes on a copy of the still head, then move it into place.
+            canvas, ox, oy = self._head.src, hx0, hy0
+            np.copyto(canvas, self.base[hy0:hy1, hx0:hx1])
+        else:
+            canvas, ox, oy = out, 0, 0
+            if self._head_moved:  # the last frame moved the head: put the still one back
+                out[hy0:hy1, hx0:hx1] = self.base[hy0:hy1, hx0:hx1]
+        key = self.quantise(openness, width)
+        patch = self._mouth_cache.get(key)
+        if patch is None:
+            patch = self.mouth.render(key[0] / (OPEN_LEVELS - 1), WIDTH_LEVELS[key[1]])
+            self._mouth_cache[key] = patch
+        x0, y0, x1, y1 = self.mouth.geo.roi
+        canvas[y0 - oy : y1 - oy, x0 - ox : x1 - ox] = patch
+        b = round(float(np.clip(blink, 0, 1)) * (BLINK_LEVELS - 1))
+        for i, eye in enumerate(self.eyes):
+            ep = self._eye_cache.get((i, b))
+            if ep is None:
+                ep = eye.render(b / (BLINK_LEVELS - 1))
+                self._eye_cache[(i, b)] = ep
+            ex0, ey0, ex1, ey1 = eye.geo.roi
+            canvas[ey0 - oy : ey1 - oy, ex0 - ox : ex1 - ox] = ep
+        if moving:
+            self._head.apply(out, *head)
+        self._head_moved = moving
+        return out
+
+
+class _HeadWarp:
+    """Rigid head motion about the neck, feathered to zero outside an ellipse round the head."""
+
+    def __init__(
+        self, lm: FaceLandmarks, frame_size: tuple[int, int],
+        contain: list[tuple[int, int, int, int]],
+    ) -> None:
+        w, h = frame_size
+        x, y, f, _ = lm.box
+        self.face = float(f)
+        cx, cy = x + f / 2, y + 0.4 * f  # head centre: a bit above the box centre
+        rx, ry = 0.85 * f, 1.15 * f  # moves rigidly inside this ellipse (hair included)...
+        feather = 1.3  # ...and not at all beyond this multiple of it
+        # The region also holds the mouth and eye regions (mouth and eyes are composed into
+        # it before it moves); outside the feathered ellipse its motion is zero anyway.
+        self.roi = (
+            min([int(max(0, cx - rx * feather)) & ~1, *(r[0] for r in contain)]),
+            min([int(max(0, cy - ry * feather)) & ~1, *(r[1] for r in contain)]),
+            max([min(w, int(cx + rx * feather) + 2) & ~1, *(r[2] for r in contain)]),
+            max([min(h, int(cy + ry * feather) + 2) & ~1, *(r[3] for r in contain)]),
+        )
+        x0, y0, x1, y1 = self.roi
+        self.size = (x1 - x0, y1 - y0)
+        gw, gh = max(2, (x1 - x0) // _HEAD_GRID), max(2, (y1 - y0) // _HEAD_GRID)
+        gx = np.linspace(x0, x1 - 1, gw, dtype=np.float32)[None, :].repeat(gh, 0)
+        gy = np.linspace(y0, y1 - 1, gh, dtype=np.float32)[:, None].repeat(gw, 1)
+        d = np.sqrt(((gx - cx) / rx) ** 2 + ((gy - cy) / ry) ** 2)
+        t = np.clip((d - 1.0) / (feather - 1.0), 0, 1)
+        self.mask = (1.0 - t * t * (3 - 2 * t)).astype(np.float32)
+        self.pivot = (cx, y + 1.3 * f)  # the neck: nods and tilts turn about it
+        self.gx, self.gy = gx, gy
+        # Identity maps (ROI coordinates) and reusable buffers: the per-frame work is two
+        # small coarse-grid expressions, two upsamplings, two adds and one remap.
+        rw, rh = self.size
+        self.ix = np.broadcast_to(np.arange(rw, dtype=np.float32)[None, :], (rh, rw)).copy()
+        self.iy = np.broadcast_to(np.arange(rh, dtype=np.float32)[:, None], (rh, rw)).copy()
+        self._mx = np.empty((rh, rw), np.float32)
+        self._my = np.empty((rh, rw), np.float32)
+        self.src = np.empty((rh, rw, 3), np.uint8)  # the still head, mouth and eyes composed
+
+    def apply(self, frame: np.ndarray, angle: float, dx: float, dy: float, scale: float) -> None:
+        """Write :attr:`src`, moved by the pose, into ``frame``'s region."""
+        px, py = self.pivot
+        s = 1.0 + scale
+        ca, sa = math.cos(-angle) / s, math.sin(-angle) / s
+        tx, ty = dx * self.face, dy * self.face
+        # Inverse map: where does each output pixel come from under the rigid motion?
+        qx, qy = self.gx - px - tx, self.gy - py - ty
+        ddx = (px + ca * qx - sa * qy - self.gx) * self.mask
+        ddy = (py + sa * qx + ca * qy - self.gy) * self.mask
+        cv2.resize(ddx, self.size, dst=self._mx, interpolation=cv2.INTER_LINEAR)
+        cv2.resize(ddy, self.size, dst=self._my, interpolation=cv2.INTER_LINEAR)
+        cv2.add(self._mx, self.ix, dst=self._mx)
+        cv2.add(self._my, self.iy, dst=self._my)
+        x0, y0, x1, y1 = self.roi
+        cv2.remap(self.src, self._mx, self._my, cv2.INTER_LINEAR, dst=frame[y0:y1, x0:x1],
+                  borderMode=cv2.BORDER_REPLICATE)
