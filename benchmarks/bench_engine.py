@@ -53,7 +53,9 @@ def script_for(seconds: float) -> str:
     return " ".join(words[:target]).rstrip(",.") + "."
 
 
-def photo_path(folder: Path) -> Path:
+def write_photo(folder: Path) -> Path:
+    """The test portrait, written by the parent so children do not import scikit-image/SciPy
+    (about 60 MB that is not the engine's)."""
     import cv2
     from skimage import data
 
@@ -64,7 +66,7 @@ def photo_path(folder: Path) -> Path:
 
 
 def child_generate(
-    seconds: float, resolution: int, voice: str | None, work: Path, warm: bool
+    seconds: float, resolution: int, voice: str | None, work: Path, warm: bool, photo: Path
 ) -> dict:
     sys.path.insert(0, str(ROOT))
     from providers.base import GenerationRequest, JobContext
@@ -73,17 +75,27 @@ def child_generate(
     if warm:  # a worker's second job: the voice model is already loaded
         speech.synthesize("Ready.", "en", voice)
 
-    request = GenerationRequest(photo_path=photo_path(work), script=script_for(seconds),
-                                language="en", voice=voice, resolution=resolution,
-                                aspect="9:16")
+    request = GenerationRequest(
+        photo_path=photo,
+        script=script_for(seconds),
+        language="en",
+        voice=voice,
+        resolution=resolution,
+        aspect="9:16",
+    )
     t0 = time.perf_counter()
     result = LocalProvider().generate(request, JobContext(work_dir=work / "job"))
     wall = time.perf_counter() - t0
-    return {"wall_s": wall, "duration_s": result.duration_s, "voice": result.voice,
-            "timings": result.timings, "size": f"{result.width}x{result.height}"}
+    return {
+        "wall_s": wall,
+        "duration_s": result.duration_s,
+        "voice": result.voice,
+        "timings": result.timings,
+        "size": f"{result.width}x{result.height}",
+    }
 
 
-def child_still(seconds: float, resolution: int, work: Path) -> dict:
+def child_still(seconds: float, resolution: int, work: Path, photo_file: Path) -> dict:
     """The floor: stream the framed still for the same length, with a silent track."""
     sys.path.insert(0, str(ROOT))
     import math
@@ -97,7 +109,7 @@ def child_still(seconds: float, resolution: int, work: Path) -> dict:
     from providers.local.pipeline import FPS, load_photo
 
     t0 = time.perf_counter()
-    photo = load_photo(photo_path(work))
+    photo = load_photo(photo_file)
     lm = detect_face(photo)
     framing = plan_framing(photo.shape[1], photo.shape[0], lm.box, resolution, "9:16")
     base = render_base(photo, framing)
@@ -110,14 +122,20 @@ def child_still(seconds: float, resolution: int, work: Path) -> dict:
     with VideoEncoder(work / "still.mp4", framing.width, framing.height, FPS, wav) as enc:
         for _ in range(math.ceil(seconds * FPS)):
             enc.write(base.copy())  # a copy per frame, as the renderer hands over fresh frames
-    return {"wall_s": time.perf_counter() - t0, "duration_s": seconds, "voice": "-",
-            "timings": {}, "size": f"{framing.width}x{framing.height}"}
+    return {
+        "wall_s": time.perf_counter() - t0,
+        "duration_s": seconds,
+        "voice": "-",
+        "timings": {},
+        "size": f"{framing.width}x{framing.height}",
+    }
 
 
 def measure(args: list[str]) -> dict:
     """Run one child; sample the tree's RSS while it runs."""
-    proc = subprocess.Popen([sys.executable, __file__, *args], stdout=subprocess.PIPE,
-                            text=True, cwd=ROOT)
+    proc = subprocess.Popen(
+        [sys.executable, __file__, *args], stdout=subprocess.PIPE, text=True, cwd=ROOT
+    )
     peak = 0
     stop = threading.Event()
 
@@ -149,41 +167,51 @@ def main() -> None:
     parser.add_argument("--lengths", type=float, nargs="+", default=[10, 30])
     parser.add_argument("--sizes", type=int, nargs="+", default=[480, 720])
     parser.add_argument("--voice", default=None, help="default: the language's default voice")
-    parser.add_argument("--warm", action="store_true",
-                        help="load the voice model before timing (a worker's later jobs)")
-    parser.add_argument("--child", nargs=3, metavar=("KIND", "SECONDS", "RES"),
-                        help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--warm",
+        action="store_true",
+        help="load the voice model before timing (a worker's later jobs)",
+    )
+    parser.add_argument(
+        "--child", nargs=4, metavar=("KIND", "SECONDS", "RES", "PHOTO"), help=argparse.SUPPRESS
+    )
     args = parser.parse_args()
 
     if args.child:
         kind, seconds, res = args.child[0], float(args.child[1]), int(args.child[2])
+        photo = Path(args.child[3])
         with tempfile.TemporaryDirectory() as tmp:
             if kind == "still":
-                out = child_still(seconds, res, Path(tmp))
+                out = child_still(seconds, res, Path(tmp), photo)
             else:
-                out = child_generate(seconds, res, args.voice, Path(tmp), args.warm)
+                out = child_generate(seconds, res, args.voice, Path(tmp), args.warm, photo)
         # ru_maxrss is in KiB on Linux: this process's own peak, without ffmpeg.
         out["peak_py_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(json.dumps(out))
         return
 
     print(f"cpus: {os.cpu_count()}  python: {sys.version.split()[0]}")
-    header = (f"{'run':<6} {'script':>6} {'res':>8} {'speech s':>8} {'wall s':>7} {'RTF':>5} "
-              f"{'RSS py MB':>9} {'RSS all MB':>10}  stages (s)")
+    header = (
+        f"{'run':<6} {'script':>6} {'res':>8} {'speech s':>8} {'wall s':>7} {'RTF':>5} "
+        f"{'RSS py MB':>9} {'RSS all MB':>10}  stages (s)"
+    )
     print(header)
     print("-" * len(header))
+    photo_dir = tempfile.TemporaryDirectory()
+    photo = write_photo(Path(photo_dir.name))
     for seconds in args.lengths:
         for res in args.sizes:
             for kind in ("video", "still"):
                 extra = ["--voice", args.voice] if args.voice and kind == "video" else []
                 extra += ["--warm"] if args.warm and kind == "video" else []
-                r = measure([*extra, "--child", kind, str(seconds), str(res)])
-                stages = " ".join(f"{k}={v:.2f}" for k, v in r["timings"].items()
-                                  if k != "total")
-                print(f"{kind:<6} {seconds:>5.0f}s {r['size']:>8} {r['duration_s']:>8.1f} "
-                      f"{r['wall_s']:>7.2f} {r['wall_s'] / r['duration_s']:>5.2f} "
-                      f"{r['peak_py_mb']:>9.0f} {r['peak_tree_mb']:>10.0f}  {stages}",
-                      flush=True)
+                r = measure([*extra, "--child", kind, str(seconds), str(res), str(photo)])
+                stages = " ".join(f"{k}={v:.2f}" for k, v in r["timings"].items() if k != "total")
+                print(
+                    f"{kind:<6} {seconds:>5.0f}s {r['size']:>8} {r['duration_s']:>8.1f} "
+                    f"{r['wall_s']:>7.2f} {r['wall_s'] / r['duration_s']:>5.2f} "
+                    f"{r['peak_py_mb']:>9.0f} {r['peak_tree_mb']:>10.0f}  {stages}",
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":

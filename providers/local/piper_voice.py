@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+import tempfile
 import threading
 import unicodedata
 from collections.abc import Callable, Iterator
@@ -168,9 +169,16 @@ def _load_uncached(model_path: Path, config_path: Path) -> PiperVoice:
     except (ValueError, IndexError) as exc:  # not the protobuf layout we expect
         log.warning("cannot read %s for alignments: %s", model_path.name, exc)
         patch = None
-    session = onnxruntime.InferenceSession(
-        model + patch if patch else model, providers=["CPUExecutionProvider"]
-    )
+    # Load from a file, not from bytes: onnxruntime copies a bytes model once more while
+    # parsing it, and ``model + patch`` would be yet another full copy (peak ~300 MB -> ~170 MB).
+    with tempfile.TemporaryDirectory(prefix="tp-piper-") as tmp:
+        patched = Path(tmp) / model_path.name
+        with patched.open("wb") as fh:
+            fh.write(model)
+            if patch:
+                fh.write(patch)
+        del model
+        session = onnxruntime.InferenceSession(str(patched), providers=["CPUExecutionProvider"])
     return PiperVoice(session=session, config=config)
 
 
