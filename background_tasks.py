@@ -3,7 +3,7 @@
 The database row is the truth; this module only moves a row through its life:
 
     queued ──claim──> running ──> succeeded            (files stored, duration, notes)
-       │                 ├──────> failed   + refund   (user-safe message; details logged)
+       │                 ├──────> failed   + refund   (message template + params; details logged)
        └──cancel──> cancelled + refund <── cancel flag seen by the worker
 
 ``run_job(job_id)`` is the whole job function, and the only thing an executor runs, so a
@@ -28,13 +28,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import select, update
+from sqlalchemy import null, select, update
 from sqlalchemy.exc import OperationalError
 
 import providers
 from db.models import Event, Job, utcnow
 from db.session import session_scope
-from errors import JobCancelled, JobError, TalkingPhotoError
+from errors import N_, JobCancelled, JobError, TalkingPhotoError
 from providers.base import CancelToken, GenerationRequest, GenerationResult, JobContext, Provider
 from secrets_manager import get_settings, redact
 from services import credits, media
@@ -46,13 +46,14 @@ CANCEL_CHECK_EVERY_S = 0.5  # the cancel flag is read from the database at most 
 MAX_RESUME_ATTEMPTS = 3  # a cloud job resumed after restarts this often is given up
 DETAIL_MAX_CHARS = 8000
 
-GENERIC_FAILURE = (
+GENERIC_FAILURE = N_(
     "Something went wrong while making your video. Your credits were refunded. Reference: {ref}"
 )
-RESTART_FAILURE = (
+RESTART_FAILURE = N_(
     "The app restarted while your video was being made. Your credits were refunded; "
     "please try again."
 )
+PHOTO_GONE = N_("The photo for this video is no longer stored; please upload it again.")
 
 
 # ------------------------------------------------------------------------------- executors
@@ -162,18 +163,18 @@ def run_job(job_id: str) -> None:
         work_dir.mkdir(parents=True)
         result = _generate(claim, work_dir)
         _succeed(claim, result)
-    except JobCancelled as exc:
-        _finish(job_id, "cancelled", exc.user_message, None)
+    except JobCancelled:
+        _finish(job_id, "cancelled", None, None)
     except TalkingPhotoError as exc:
         detail = f"{type(exc).__name__}: {exc.detail or exc.user_message}"
         log.warning("job %s failed: %s", job_id, redact(detail))
-        _finish(job_id, "failed", exc.user_message, detail)
+        _finish(job_id, "failed", exc, detail)
     except Exception:
         # The job boundary: anything unexpected is a bug. The creator gets a safe message and
         # their credits back; the traceback goes to the log under the same reference.
         detail = traceback.format_exc()
         log.error("job %s failed unexpectedly (reference %s)\n%s", job_id, job_id, redact(detail))
-        _finish(job_id, "failed", GENERIC_FAILURE.format(ref=job_id), detail)
+        _finish(job_id, "failed", JobError(GENERIC_FAILURE, params={"ref": job_id}), detail)
     finally:
         shutil.rmtree(work_dir, ignore_errors=True)
 
@@ -208,7 +209,7 @@ def _provider_for(claim: _Claim) -> Provider:
 
 def _generate(claim: _Claim, work_dir: Path) -> GenerationResult:
     if claim.photo_key is None or not media.exists(claim.photo_key):
-        raise JobError("The photo for this video is no longer stored; please upload it again.")
+        raise JobError(PHOTO_GONE)
     p = claim.params
     request = GenerationRequest(
         photo_path=media.local_path(claim.photo_key),
@@ -279,6 +280,7 @@ def _succeed(claim: _Claim, result: GenerationResult) -> None:
                 voice=result.voice or None,
                 notes=list(result.notes),
                 error_message=None,
+                error_params=null(),
                 cancel_requested=False,
                 finished_at=now,
                 updated_at=now,
@@ -292,18 +294,22 @@ def _succeed(claim: _Claim, result: GenerationResult) -> None:
 
 def cancel_queued(job_id: str) -> bool:
     """queued -> cancelled + refund at once; False (no change) for any other status."""
-    return _finish(job_id, "cancelled", JobCancelled().user_message, None, ("queued",))
+    return _finish(job_id, "cancelled", None, None, ("queued",))
 
 
 def _finish(
     job_id: str,
     status: str,
-    message: str,
+    error: TalkingPhotoError | None,
     detail: str | None,
     from_statuses: tuple[str, ...] = ("queued", "running"),
 ) -> bool:
     """``from_statuses`` -> failed|cancelled with a refund, in one transaction; False if the
-    job was in another state (then nothing changes, so calling this twice refunds once)."""
+    job was in another state (then nothing changes, so calling this twice refunds once).
+
+    A failure stores ``error``'s template and params (pages translate them later); a
+    cancellation stores no message."""
+    shown = error if status == "failed" else None
     now = utcnow()
     with session_scope() as session:
         job = session.get(Job, job_id)
@@ -314,7 +320,9 @@ def _finish(
             .where(Job.id == job_id, Job.status.in_(from_statuses))
             .values(
                 status=status,
-                error_message=message if status == "failed" else None,
+                error_message=shown.template if shown else None,
+                # SQL NULL, not JSON null: "no params" reads the same on every database.
+                error_params=shown.params if shown and shown.params else null(),
                 error_detail=_clip(redact(detail)) if detail else None,
                 cancel_requested=False,
                 finished_at=now,
@@ -324,14 +332,14 @@ def _finish(
         if changed != 1:
             return False
         credits.refund_job(session, job.user_id, job_id, f"refund: job {status}")
-        if status == "failed":
+        if shown is not None:
             session.add(
                 Event(
                     level="error",
                     kind="job.failed",
                     user_id=job.user_id,
                     job_id=job_id,
-                    message=message,
+                    message=shown.user_message,  # operators read English
                     data={"provider": job.provider},
                 )
             )
@@ -469,10 +477,10 @@ def recover_jobs() -> RecoveryReport:
         if remote_id and not cancel_requested and attempts < MAX_RESUME_ATTEMPTS:
             continue
         if cancel_requested:
-            cancelled += _finish(job_id, "cancelled", JobCancelled().user_message, None)
+            cancelled += _finish(job_id, "cancelled", None, None)
         else:
             detail = "recovered at start: the process running this job stopped"
-            failed += _finish(job_id, "failed", RESTART_FAILURE, detail)
+            failed += _finish(job_id, "failed", JobError(RESTART_FAILURE), detail)
     with session_scope() as session:
         queued = list(
             session.scalars(select(Job.id).where(Job.status == "queued").order_by(Job.created_at))

@@ -111,15 +111,19 @@ def cmd_voices(args: argparse.Namespace) -> None:
 
 def _check_choice(provider: Provider, language: str, voice: str | None) -> None:
     """Fail fast, before any rendering, on a language or voice the provider does not offer."""
+    # The CLI speaks English, so its own templates are not in the UI catalogs (no N_).
     caps = provider.capabilities()
     if language not in caps.languages:
-        raise LanguageError(f"Language '{language}' is not available. Choose one of: "
-                            f"{', '.join(sorted(caps.languages))}.")
+        raise LanguageError("Language '{language}' is not available. Choose one of: {choices}.",
+                            params={"language": language,
+                                    "choices": ", ".join(sorted(caps.languages))})
     if voice is not None:
         ids = [v.id for v in provider.voices(language)]
         if voice not in ids:
-            raise VoiceError(f"Voice '{voice}' is not available for '{language}'. "
-                             f"Choose one of: {', '.join(ids)}.")
+            raise VoiceError("Voice '{voice}' is not available for '{language}'. "
+                             "Choose one of: {choices}.",
+                             params={"voice": voice, "language": language,
+                                     "choices": ", ".join(ids)})
 
 
 def cmd_generate(args: argparse.Namespace) -> None:
@@ -127,11 +131,13 @@ def cmd_generate(args: argparse.Namespace) -> None:
     limits = load_limits()
     out: Path = args.out.expanduser().absolute()
     if out.suffix.lower() != ".mp4":
-        raise InputError(f"The output file must end in .mp4 (got '{out.name}').")
+        raise InputError("The output file must end in .mp4 (got '{name}').",
+                         params={"name": out.name})
     if not out.parent.is_dir():
-        raise InputError(f"The output folder {out.parent} does not exist.")
+        raise InputError("The output folder {folder} does not exist.",
+                         params={"folder": out.parent})
     if not args.photo.is_file():
-        raise InputError(f"The photo {args.photo} does not exist.")
+        raise InputError("The photo {photo} does not exist.", params={"photo": args.photo})
     provider = providers.get_provider(args.provider)
     script = clean_script(args.script, max_chars=min(limits.max_script_chars,
                                                       provider.capabilities().max_script_chars))

@@ -23,99 +23,152 @@ Anything else that escapes is a bug: the page's error boundary logs it with a re
         └── ProviderAuthError       wrong or missing key
 
 Later issues add PaymentError and StorageError branches here.
+
+Messages are gettext templates, never finished English sentences. A raise site passes the
+template (an English msgid with ``{name}`` placeholders, marked with :func:`N_` so
+``pybabel extract`` puts it in the catalogs) and the values that fill it::
+
+    raise PhotoError(
+        N_("The photo is {size:.1f} MB; the limit is {limit:g} MB."),
+        params={"size": len(data) / MB, "limit": max_bytes / MB},
+    )
+
+The error keeps ``template`` and ``params`` (plain str/int/float values, so a failed job can
+store them as JSON), and ``user_message`` is the English text, ``render(template, params)``.
+The UI translates by looking the template up in the catalog and filling it with the same
+params; it never inspects the English text. A plain string without params still works: it
+is its own template.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+Param = str | int | float | bool | None
+
+
+def N_(message: str) -> str:
+    """Mark ``message`` as a catalog msgid without translating it (translated where shown)."""
+    return message
+
+
+def render(template: str, params: Mapping[str, object] | None) -> str:
+    """``template`` filled with ``params``; a template without params is used as it is (so
+    a plain message may contain braces)."""
+    return template.format(**params) if params else template
+
+
+def _plain(value: object) -> Param:
+    # Params travel through JSON (a failed job's row): anything richer is stored as text.
+    return value if value is None or isinstance(value, str | int | float) else str(value)
+
 
 class TalkingPhotoError(Exception):
-    """Base of every deliberate error; ``user_message`` is safe to show."""
+    """Base of every deliberate error; ``user_message`` is safe to show.
 
-    default_message = "Something went wrong."
+    ``user_message`` is the template (see the module docstring) and ``params`` fill it; the
+    class's ``default_message`` is used when no template is given.
+    """
 
-    def __init__(self, user_message: str | None = None, *, detail: str | None = None) -> None:
-        self.user_message = user_message or self.default_message
+    default_message = N_("Something went wrong.")
+
+    def __init__(
+        self,
+        user_message: str | None = None,
+        *,
+        params: Mapping[str, object] | None = None,
+        detail: str | None = None,
+    ) -> None:
+        self.template: str = user_message or self.default_message
+        self.params: dict[str, Param] = {k: _plain(v) for k, v in (params or {}).items()}
+        self.user_message: str = render(self.template, self.params)
         # ``detail`` is for logs only (never shown to a creator); it must not hold secrets.
         self.detail = detail
         super().__init__(self.user_message)
 
 
 class ConfigError(TalkingPhotoError):
-    default_message = "The app is misconfigured."
+    default_message = N_("The app is misconfigured.")
 
 
 class InputError(TalkingPhotoError):
-    default_message = "That input cannot be used."
+    default_message = N_("That input cannot be used.")
 
 
 class PhotoError(InputError):
-    default_message = "That photo cannot be used."
+    default_message = N_("That photo cannot be used.")
 
 
 class ScriptError(InputError):
-    default_message = "That script cannot be used."
+    default_message = N_("That script cannot be used.")
 
 
 class LanguageError(InputError):
-    default_message = "That language is not available."
+    default_message = N_("That language is not available.")
 
 
 class VoiceError(InputError):
-    default_message = "That voice is not available."
+    default_message = N_("That voice is not available.")
 
 
 class FaceError(InputError):
-    default_message = "No face was found in the photo."
+    default_message = N_("No face was found in the photo.")
 
 
 class JobError(TalkingPhotoError):
-    default_message = "The video job could not be run."
+    default_message = N_("The video job could not be run.")
 
 
 class QueueFull(JobError):
-    default_message = "We are busy right now; please try again in a minute."
+    default_message = N_("We are busy right now; please try again in a minute.")
 
 
 class InsufficientCredits(JobError):
-    default_message = "You do not have enough credits for this video."
+    default_message = N_("You do not have enough credits for this video.")
 
 
 class JobCancelled(JobError):
-    default_message = "The video was cancelled."
+    default_message = N_("The video was cancelled.")
 
 
 class JobNotFound(JobError):
-    default_message = "That video was not found."
+    default_message = N_("That video was not found.")
 
 
 class ProviderError(TalkingPhotoError):
-    default_message = "The video service failed."
-
-    def __init__(
-        self, user_message: str | None = None, *, provider: str = "", detail: str | None = None
-    ) -> None:
-        super().__init__(user_message, detail=detail)
-        self.provider = provider
-
-
-class ProviderUnavailable(ProviderError):
-    default_message = "The video service is unavailable right now."
+    default_message = N_("The video service failed.")
 
     def __init__(
         self,
         user_message: str | None = None,
         *,
+        params: Mapping[str, object] | None = None,
+        provider: str = "",
+        detail: str | None = None,
+    ) -> None:
+        super().__init__(user_message, params=params, detail=detail)
+        self.provider = provider
+
+
+class ProviderUnavailable(ProviderError):
+    default_message = N_("The video service is unavailable right now.")
+
+    def __init__(
+        self,
+        user_message: str | None = None,
+        *,
+        params: Mapping[str, object] | None = None,
         provider: str = "",
         detail: str | None = None,
         retry_after_s: float | None = None,
     ) -> None:
-        super().__init__(user_message, provider=provider, detail=detail)
+        super().__init__(user_message, params=params, provider=provider, detail=detail)
         self.retry_after_s = retry_after_s
 
 
 class ProviderRejected(ProviderError):
-    default_message = "The video service rejected this request."
+    default_message = N_("The video service rejected this request.")
 
 
 class ProviderAuthError(ProviderError):
-    default_message = "The video service is not configured correctly."
+    default_message = N_("The video service is not configured correctly.")

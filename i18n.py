@@ -4,12 +4,16 @@ The catalogs live in ``locales/<lang>/LC_MESSAGES/messages.{po,mo}``; the ``.mo`
 committed so running the app needs no build step. To add or change strings::
 
     pybabel extract --no-location --sort-output -o locales/messages.pot \
-        app_streamlit_cloud.py views ui_theme.py
+        app_streamlit_cloud.py views ui_theme.py errors.py background_tasks.py services providers
     pybabel update --no-location -i locales/messages.pot -d locales   # then translate hi
     python i18n.py compile
 
-(tests fail when code uses a msgid the catalogs lack, when a Hindi entry is empty, or when a
-``.po`` and its ``.mo`` disagree).
+Error messages are templates marked with ``N_`` where they are raised (see :mod:`errors`;
+``N_`` is one of pybabel's default keywords), so the services and providers are extracted too;
+pages translate an error with ``_(exc.template).format(**exc.params)``, never from its English
+text. (Tests fail when code uses a msgid the catalogs lack, when a Hindi entry is empty, when
+a raise site builds its message with an f-string, or when a ``.po`` and its ``.mo``
+disagree.)
 
 This module does not import streamlit: the app tells it how to find the current session's
 language with :func:`set_locale_getter`, and ``_()`` asks that function on every call, so
@@ -90,14 +94,6 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 
 
 _ = gettext_
-
-
-def translate_known(message: str) -> str | None:
-    """The translation of a runtime message (an error's user_message) if the catalog has it."""
-    translated = gettext_(message)
-    if current_language() == DEFAULT_LANGUAGE or translated != message:
-        return translated
-    return None
 
 
 def format_number(value: float, *, decimals: int = 0, language: str | None = None) -> str:

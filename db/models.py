@@ -119,7 +119,10 @@ class Job(Base):
     srt_key: Mapped[str | None] = mapped_column(String(255))
     vtt_key: Mapped[str | None] = mapped_column(String(255))
     duration_s: Mapped[float | None] = mapped_column(Float)
-    error_message: Mapped[str | None] = mapped_column(Text)  # user-safe
+    # A failure's user-safe message template (an English catalog msgid) and the values that
+    # fill it (``errors.render``), so a page can show it in the creator's language later.
+    error_message: Mapped[str | None] = mapped_column(Text)
+    error_params: Mapped[dict[str, Any] | None]
     error_detail: Mapped[str | None] = mapped_column(Text)  # for operators; redacted
     notes: Mapped[list[str]] = mapped_column(default=list)
     remote_id: Mapped[str | None] = mapped_column(String(255))  # cloud vendor's job id

@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from errors import ConfigError
+from errors import N_, ConfigError
 from providers.base import Provider
 
 REGISTRY: dict[str, str] = {
@@ -25,7 +25,8 @@ def get_provider(name: str, **options: Any) -> Provider:
     target = REGISTRY.get(name)
     if target is None:
         raise ConfigError(
-            f"Unknown provider '{name}'. Available: {', '.join(available())}.",
+            N_("Unknown provider '{name}'. Available: {choices}."),
+            params={"name": name, "choices": ", ".join(available())},
         )
     module_name, _, cls_name = target.partition(":")
     module = importlib.import_module(module_name)

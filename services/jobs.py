@@ -14,7 +14,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -25,6 +25,7 @@ import providers
 from db.models import ACTIVE_STATUSES, Job, User, utcnow
 from db.session import session_scope
 from errors import (
+    N_,
     InputError,
     InsufficientCredits,
     JobError,
@@ -32,6 +33,7 @@ from errors import (
     LanguageError,
     QueueFull,
     VoiceError,
+    render,
 )
 from providers.base import ASPECTS, CAPTION_MODES
 from secrets_manager import get_settings
@@ -77,7 +79,7 @@ class JobView:
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
-    error_message: str | None  # user-safe
+    error_message: str | None  # user-safe template (a catalog msgid); see error_text
     duration_s: float | None
     provider: str | None
     notes: tuple[str, ...]
@@ -86,10 +88,18 @@ class JobView:
     srt_path: Path | None
     vtt_path: Path | None
     cancel_requested: bool = False  # running and asked to stop; the worker has not yet
+    error_params: dict[str, Any] = dataclasses.field(default_factory=dict)  # fill the template
 
     @property
     def active(self) -> bool:
         return self.status in ACTIVE_STATUSES
+
+    @property
+    def error_text(self) -> str | None:
+        """The failure message in English (pages translate ``error_message`` instead)."""
+        if self.error_message is None:
+            return None
+        return render(self.error_message, self.error_params)
 
 
 def _path(key: str | None) -> Path | None:
@@ -118,6 +128,8 @@ def _view(job: Job) -> JobView:
         srt_path=_path(job.srt_key),
         vtt_path=_path(job.vtt_key),
         cancel_requested=job.cancel_requested,
+        # Rows failed before migration 0002 have no params: their message is plain English.
+        error_params=dict(job.error_params or {}),
     )
 
 
@@ -215,31 +227,50 @@ def _validate(script: str, params: JobParams) -> str:
     limit = min(get_settings().limits.max_script_chars, caps.max_script_chars)
     script = clean_script(script, max_chars=limit)
     if params.language not in caps.languages:
-        valid = ", ".join(sorted(caps.languages))
-        raise LanguageError(f"The language '{params.language}' is not available. Choose: {valid}.")
+        raise LanguageError(
+            N_("The language '{language}' is not available. Choose: {choices}."),
+            params={"language": params.language, "choices": ", ".join(sorted(caps.languages))},
+        )
     if params.voice is not None:
         voice_ids = [v.id for v in provider.voices(params.language)]
         if params.voice not in voice_ids:
+            if not voice_ids:
+                raise VoiceError(
+                    N_(
+                        "The voice '{voice}' is not available for this language. "
+                        "Choose: the default voice."
+                    ),
+                    params={"voice": params.voice},
+                )
             shown = ", ".join(voice_ids[:12]) + (", ..." if len(voice_ids) > 12 else "")
             raise VoiceError(
-                f"The voice '{params.voice}' is not available for this language. "
-                f"Choose: {shown or 'the default voice'}."
+                N_("The voice '{voice}' is not available for this language. Choose: {choices}."),
+                params={"voice": params.voice, "choices": shown},
             )
     if params.resolution not in caps.resolutions:
         raise InputError(
-            f"Resolution {params.resolution} is not available. "
-            f"Choose: {', '.join(str(r) for r in caps.resolutions)}."
+            N_("Resolution {resolution} is not available. Choose: {choices}."),
+            params={
+                "resolution": params.resolution,
+                "choices": ", ".join(str(r) for r in caps.resolutions),
+            },
         )
     if params.aspect not in caps.aspects or params.aspect not in ASPECTS:
-        raise InputError(f"Aspect {params.aspect} is not available. Choose: {', '.join(ASPECTS)}.")
+        raise InputError(
+            N_("Aspect {aspect} is not available. Choose: {choices}."),
+            params={"aspect": params.aspect, "choices": ", ".join(ASPECTS)},
+        )
     if params.captions not in CAPTION_MODES:
-        raise InputError(f"Captions must be one of: {', '.join(CAPTION_MODES)}.")
+        raise InputError(
+            N_("Captions must be one of: {choices}."),
+            params={"choices": ", ".join(CAPTION_MODES)},
+        )
     if not 0.5 <= params.speed <= 2.0:
-        raise InputError("Speaking speed must be between 0.5 and 2.")
+        raise InputError(N_("Speaking speed must be between 0.5 and 2."))
     if not 0.5 <= params.pitch <= 1.5:
-        raise InputError("Pitch must be between 0.5 and 1.5.")
+        raise InputError(N_("Pitch must be between 0.5 and 1.5."))
     if not 0.0 <= params.head_motion <= 1.0:
-        raise InputError("Head motion must be between 0 and 1.")
+        raise InputError(N_("Head motion must be between 0 and 1."))
     return script
 
 
@@ -251,7 +282,7 @@ def _check_can_submit(session: Session, user_id: int, cost: int) -> None:
     """
     user = session.scalar(select(User).where(User.id == user_id).with_for_update())
     if user is None or user.deleted_at is not None:
-        raise JobError("Your account was not found; please sign in again.")
+        raise JobError(N_("Your account was not found; please sign in again."))
     limits = get_settings().limits
     mine = session.scalar(
         select(func.count())
@@ -260,8 +291,11 @@ def _check_can_submit(session: Session, user_id: int, cost: int) -> None:
     )
     if (mine or 0) >= limits.max_active_jobs_per_user:
         raise QueueFull(
-            f"You already have {mine} videos in progress (the limit is "
-            f"{limits.max_active_jobs_per_user}). Wait for one to finish or cancel it."
+            N_(
+                "You already have {n} videos in progress (the limit is {limit}). "
+                "Wait for one to finish or cancel it."
+            ),
+            params={"n": mine, "limit": limits.max_active_jobs_per_user},
         )
     everyone = session.scalar(
         select(func.count()).select_from(Job).where(Job.status.in_(ACTIVE_STATUSES))
@@ -271,7 +305,10 @@ def _check_can_submit(session: Session, user_id: int, cost: int) -> None:
     have = credits.balance_in(session, user_id)
     if have < cost:
         raise InsufficientCredits(
-            f"This video needs {cost} credit{'s' if cost != 1 else ''}; you have {have}."
+            N_("This video needs {cost} credit; you have {have}.")
+            if cost == 1
+            else N_("This video needs {cost} credits; you have {have}."),
+            params={"cost": cost, "have": have},
         )
 
 
@@ -325,7 +362,7 @@ def delete(job_id: str, user_id: int) -> None:
     with session_scope() as session:
         job = _owned(session, job_id, user_id)
         if job.status in ACTIVE_STATUSES:
-            raise JobError("This video is still being made; cancel it first.")
+            raise JobError(N_("This video is still being made; cancel it first."))
         keys = [job.photo_key, job.video_key, job.thumbnail_key, job.srt_key, job.vtt_key]
         session.delete(job)
     # Files go after the commit: a failed commit must not leave a row without its files.
@@ -340,9 +377,9 @@ def retry(job_id: str, user_id: int, *, idempotency_key: str | None = None) -> J
     with session_scope() as session:
         job = _owned(session, job_id, user_id)
         if job.status not in ("failed", "cancelled"):
-            raise JobError("Only a failed or cancelled video can be tried again.")
+            raise JobError(N_("Only a failed or cancelled video can be tried again."))
         photo_key, script, params = job.photo_key, job.script, JobParams.from_dict(job.params)
     if not photo_key or not media.exists(photo_key):
-        raise JobError("The photo for this video is no longer stored; please upload it again.")
+        raise JobError(background_tasks.PHOTO_GONE)
     photo_data = media.local_path(photo_key).read_bytes()
     return _submit(user_id, photo_data, script, params, idempotency_key)

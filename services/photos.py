@@ -19,11 +19,11 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from errors import PhotoError, ScriptError
+from errors import N_, PhotoError, ScriptError
 
 MB = 1024 * 1024
 FORMATS = ("JPEG", "PNG", "WEBP")
-NOT_AN_IMAGE = "This file is not a JPEG, PNG or WebP image."
+NOT_AN_IMAGE = N_("This file is not a JPEG, PNG or WebP image.")
 _BOMB_LOCK = threading.Lock()  # Image.MAX_IMAGE_PIXELS is process-wide
 
 
@@ -59,10 +59,11 @@ def prepare_photo(
 ) -> PreparedPhoto:
     """Validate and clean an upload; raises :class:`PhotoError` with a specific message."""
     if not data:
-        raise PhotoError("The file is empty.")
+        raise PhotoError(N_("The file is empty."))
     if len(data) > max_bytes:
         raise PhotoError(
-            f"The photo is {len(data) / MB:.1f} MB; the limit is {max_bytes / MB:g} MB."
+            N_("The photo is {size:.1f} MB; the limit is {limit:g} MB."),
+            params={"size": len(data) / MB, "limit": max_bytes / MB},
         )
     limit_px = int(max_megapixels * 1_000_000)
     try:
@@ -77,24 +78,26 @@ def prepare_photo(
         w, h = im.size
         if w * h > limit_px:
             raise PhotoError(
-                f"The photo is {w * h / 1e6:.1f} megapixels; the limit is {max_megapixels:g}."
+                N_("The photo is {mp:.1f} megapixels; the limit is {limit:g}."),
+                params={"mp": w * h / 1e6, "limit": max_megapixels},
             )
         im.load()
     except Image.DecompressionBombError as exc:
         raise PhotoError(
-            f"The photo has far too many pixels; the limit is {max_megapixels:g} megapixels.",
+            N_("The photo has far too many pixels; the limit is {limit:g} megapixels."),
+            params={"limit": max_megapixels},
             detail=str(exc),
         ) from exc
     except UnidentifiedImageError as exc:
         raise PhotoError(NOT_AN_IMAGE) from exc
     except (OSError, SyntaxError, ValueError) as exc:  # truncated or corrupt data
-        raise PhotoError("The photo file is damaged or incomplete.", detail=str(exc)) from exc
+        raise PhotoError(N_("The photo file is damaged or incomplete."), detail=str(exc)) from exc
 
     im = ImageOps.exif_transpose(im)
     if min(im.size) < min_side_px:
         raise PhotoError(
-            f"The photo is {im.width}×{im.height} px; the short side must be at least "
-            f"{min_side_px} px."
+            N_("The photo is {w}×{h} px; the short side must be at least {min_side} px."),
+            params={"w": im.width, "h": im.height, "min_side": min_side_px},
         )
     alpha = im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info)
     im = im.convert("RGBA" if alpha else "RGB")
@@ -131,9 +134,12 @@ def clean_script(text: str, *, max_chars: int = 5000) -> str:
     lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
     text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
     if not text:
-        raise ScriptError("The script is empty; type what the photo should say.")
+        raise ScriptError(N_("The script is empty; type what the photo should say."))
     if len(text) > max_chars:
-        raise ScriptError(f"The script is {len(text):,} characters; the limit is {max_chars:,}.")
+        raise ScriptError(
+            N_("The script is {n:,} characters; the limit is {limit:,}."),
+            params={"n": len(text), "limit": max_chars},
+        )
     return text
 
 

@@ -171,6 +171,29 @@ def test_bad_uploads_show_a_message_and_store_nothing(
     assert not uploads.exists() or not any(uploads.iterdir())
 
 
+def test_an_oversized_photo_is_refused_in_hindi(
+    app_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """prepare_photo's PhotoError reaches the page as template + params: the catalog's Hindi
+    is filled with the sizes, and switching to English shows the same error in English."""
+    from secrets_manager import reset_settings_cache
+
+    monkeypatch.setenv("TALKINGPHOTO__LIMITS__MAX_UPLOAD_MB", "1")
+    reset_settings_cache()
+    noise = np.random.default_rng(7).integers(0, 256, (1100, 1100, 3), dtype=np.uint8)
+    data = _jpeg(noise, quality=95)
+    size_mb = len(data) / (1024 * 1024)
+    assert size_mb > 1.2
+
+    at = _upload(_app(lang="hi"), "big.jpg", data)
+    _assert_clean(at)
+    assert [e.value for e in at.error] == [f"फ़ोटो {size_mb:.1f} MB की है; सीमा 1 MB है।"]
+    assert _user_jobs() == []
+
+    at = at.sidebar.radio(key="ui_lang").set_value("en").run()
+    assert [e.value for e in at.error] == [f"The photo is {size_mb:.1f} MB; the limit is 1 MB."]
+
+
 def test_progress_survives_a_reload_and_cancel_refunds(
     app_env: Path, astronaut_jpeg: bytes
 ) -> None:
@@ -324,6 +347,18 @@ def test_my_videos_retries_a_failed_job(app_env: Path, astronaut_jpeg: bytes, jo
     at.button(key=f"retry_{job.id}").click().run()
     statuses = sorted(j.status for j in _user_jobs())
     assert statuses == ["failed", "succeeded"]
+
+
+def test_my_videos_shows_a_failure_in_hindi(app_env: Path, astronaut_jpeg: bytes, jobs_env) -> None:
+    """The job row keeps the failure's template and params, so the page translates it later."""
+    jobs_env.mode = "crash"
+    at = _make_video(_app(lang="hi"), astronaut_jpeg, "नमस्ते।")
+    (job,) = _user_jobs()
+    assert job.status == "failed"
+    at.switch_page("views/videos.py").run()
+    _assert_clean(at)
+    expected = f"आपका वीडियो बनाते समय कुछ गड़बड़ हो गई। आपके क्रेडिट वापस कर दिए गए हैं। संदर्भ: {job.id}"
+    assert expected in [c.value for c in at.caption]
 
 
 def test_my_videos_in_hindi_formats_dates(app_env: Path, astronaut_jpeg: bytes) -> None:

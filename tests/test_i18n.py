@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 import gettext
 import io
+import re
+import string
 from pathlib import Path
 
 import pytest
@@ -12,6 +15,7 @@ from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_file
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
+import errors
 import i18n
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -20,7 +24,15 @@ UI_SOURCES = [
     ROOT / "ui_theme.py",
     *sorted((ROOT / "views").glob("*.py")),
 ]
+# Where user-facing errors are raised: their message templates are marked with N_ there.
+ERROR_SOURCES = [
+    ROOT / "errors.py",
+    ROOT / "background_tasks.py",
+    *sorted((ROOT / "services").glob("*.py")),
+    *sorted((ROOT / "providers").rglob("*.py")),
+]
 DEVANAGARI = range(0x0900, 0x0980)
+PLACEHOLDER = re.compile(r"\{[^{}]*\}")  # {name} and {name:spec}
 
 
 def _po(lang: str):
@@ -28,14 +40,18 @@ def _po(lang: str):
         return read_po(fh, locale=lang)
 
 
-def _ids_used_in_code() -> set[str | tuple[str, ...]]:
+def _extract(paths: list[Path]) -> set[str | tuple[str, ...]]:
     ids: set[str | tuple[str, ...]] = set()
-    for path in UI_SOURCES:
+    for path in paths:
         for _lineno, message, _comments, _context in extract_from_file(
             "python", str(path), keywords=DEFAULT_KEYWORDS
         ):
             ids.add(message if isinstance(message, str) else tuple(message))
     return ids
+
+
+def _ids_used_in_code() -> set[str | tuple[str, ...]]:
+    return _extract(UI_SOURCES + ERROR_SOURCES)
 
 
 def test_code_uses_strings_from_the_catalog() -> None:
@@ -62,16 +78,104 @@ def test_hindi_is_complete_and_in_devanagari() -> None:
 
 
 def test_placeholders_survive_translation() -> None:
-    import re
-
+    checked = 0
     for message in _po("hi"):
         if not message.id:
             continue
         ids = message.id if isinstance(message.id, tuple) else (message.id,)
         strings = message.string if isinstance(message.string, tuple) else (message.string,)
-        wanted = set(re.findall(r"\{\w+\}", ids[-1]))
+        wanted = set(PLACEHOLDER.findall(ids[-1]))
+        checked += bool(wanted)
         for text in strings:
-            assert set(re.findall(r"\{\w+\}", text)) == wanted, message.id
+            assert set(PLACEHOLDER.findall(text)) == wanted, message.id
+    assert checked > 20
+
+
+# ------------------------------------------------------------------------ error templates
+
+
+def _error_classes() -> set[str]:
+    found, todo = set(), [errors.TalkingPhotoError]
+    while todo:
+        cls = todo.pop()
+        found.add(cls.__name__)
+        todo += cls.__subclasses__()
+    return found
+
+
+def _template_args(node: ast.expr) -> list[ast.expr]:
+    """The message expressions a template argument can evaluate to (both arms of an if)."""
+    if isinstance(node, ast.IfExp):
+        return _template_args(node.body) + _template_args(node.orelse)
+    return [node]
+
+
+def _is_n_call(node: ast.expr) -> bool:
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "N_"
+        and len(node.args) == 1
+        and isinstance(node.args[0], ast.Constant)
+        and isinstance(node.args[0].value, str)
+    )
+
+
+def _error_constructions() -> list[tuple[str, ast.Call]]:
+    names = _error_classes()
+    calls = []
+    for path in ERROR_SOURCES:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) in names:
+                calls.append((f"{path.relative_to(ROOT)}:{node.lineno}", node))
+    return calls
+
+
+def test_error_messages_are_templates_never_built_text() -> None:
+    """A raise site passes an N_-marked template (or a constant or parameter holding one) and
+    its values as params: an f-string, .format or concatenation would put the values into the
+    msgid, and no catalog could translate it."""
+    calls = _error_constructions()
+    assert len(calls) > 30  # the scan really sees the raise sites
+    for where, call in calls:
+        if not call.args:
+            continue
+        for arg in _template_args(call.args[0]):
+            assert _is_n_call(arg) or isinstance(arg, ast.Name | ast.Attribute), (
+                f'{where}: the message must be N_("...") with params, not {ast.unparse(arg)}'
+            )
+
+
+def test_raise_sites_pass_the_params_their_template_names() -> None:
+    checked = 0
+    for where, call in _error_constructions():
+        if not call.args:
+            continue
+        params = next((k.value for k in call.keywords if k.arg == "params"), None)
+        given = (
+            {k.value for k in params.keys if isinstance(k, ast.Constant)}
+            if isinstance(params, ast.Dict)
+            else set()
+        )
+        for arg in _template_args(call.args[0]):
+            if not _is_n_call(arg) or (params is not None and not isinstance(params, ast.Dict)):
+                continue
+            template = arg.args[0].value  # type: ignore[attr-defined]
+            named = {f for _, f, _, _ in string.Formatter().parse(template) if f}
+            assert named == given, f"{where}: template names {named}, params give {given}"
+            checked += 1
+    assert checked > 30
+
+
+def test_every_error_template_has_hindi() -> None:
+    templates = _extract(ERROR_SOURCES)
+    assert "The photo is {size:.1f} MB; the limit is {limit:g} MB." in templates
+    hindi = {m.id: m.string for m in _po("hi") if m.id}
+    for template in templates:
+        translated = hindi.get(template)
+        assert translated and translated != template, f"no Hindi for {template!r}"
+        assert set(PLACEHOLDER.findall(translated)) == set(PLACEHOLDER.findall(str(template)))
 
 
 @pytest.mark.parametrize("lang", ["en", "hi"])
@@ -104,17 +208,6 @@ def test_gettext_follows_the_session_language() -> None:
         assert i18n.ngettext("{n} credit", "{n} credits", 2) == "{n} क्रेडिट"
         language = "xx"  # unknown -> English, never an error
         assert i18n._("Generate video") == "Generate video"
-    finally:
-        i18n.set_locale_getter(lambda: i18n.DEFAULT_LANGUAGE)
-
-
-def test_translate_known_only_for_catalogued_messages() -> None:
-    i18n.set_locale_getter(lambda: "hi")
-    try:
-        assert (
-            i18n.translate_known("No face was found in the photo.") == "फ़ोटो में कोई चेहरा नहीं मिला।"
-        )
-        assert i18n.translate_known("The photo is 80x80 px.") is None
     finally:
         i18n.set_locale_getter(lambda: i18n.DEFAULT_LANGUAGE)
 

@@ -204,7 +204,12 @@ def test_unexpected_error_is_user_safe_logged_and_redacted(
     with caplog.at_level(logging.ERROR, logger="talkingphoto.jobs"):
         job = submit(user.id)
     assert job.status == "failed"
-    assert job.error_message == (
+    # Stored as its template and params, so a page can translate it; English on demand.
+    assert (job.error_message, job.error_params) == (
+        background_tasks.GENERIC_FAILURE,
+        {"ref": job.id},
+    )
+    assert job.error_text == (
         "Something went wrong while making your video. Your credits were refunded. "
         f"Reference: {job.id}"
     )

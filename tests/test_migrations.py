@@ -11,10 +11,12 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, inspect, select
+from sqlalchemy import Connection, Engine, inspect, select, text
+from sqlalchemy.orm import Session
 
-from db.models import Base, Event, User
+from db.models import Base, Event, Job, User
 from db.session import alembic_config, create_app_engine, get_engine, init_db, session_scope
+from services import jobs
 
 TABLES = {"users", "jobs", "credit_ledger", "purchases", "events"}
 
@@ -51,7 +53,7 @@ def test_init_on_an_empty_database_creates_every_table(engine: Engine) -> None:
     assert inspect(engine).get_table_names() == []
     init_db(engine)
     assert set(inspect(engine).get_table_names()) == TABLES | {"alembic_version"}
-    assert current_revision(engine) == head() == "0001"
+    assert current_revision(engine) == head() == "0002"
     indexes = {i["name"] for i in inspect(engine).get_indexes("jobs")}
     assert {"ix_jobs_user_id_created_at", "ix_jobs_status"} <= indexes
 
@@ -80,6 +82,57 @@ def test_downgrade_and_upgrade_again(engine: Engine) -> None:
     assert set(inspect(engine).get_table_names()) == {"alembic_version"}
     init_db(engine)
     assert set(inspect(engine).get_table_names()) >= TABLES
+
+
+def _insert_failed_job(conn: Connection, job_id: str, message: str) -> None:
+    """A failed job as 0001's code wrote it (raw SQL: the models are already at head)."""
+    now = "2026-11-20 10:00:00.000000"
+    conn.execute(
+        text(
+            "INSERT INTO users (id, email, display_name, is_admin, locale, created_at) "
+            "VALUES (1, 'old@example.com', '', 0, 'en', :now)"
+        ),
+        {"now": now},
+    )
+    conn.execute(
+        text(
+            "INSERT INTO jobs (id, user_id, status, stage, percent, script, language, provider, "
+            "params, cost_credits, error_message, notes, attempts, cancel_requested, "
+            "created_at, updated_at) VALUES (:id, 1, 'failed', 'done', 100, 'Hi', 'en', "
+            "'local', '{\"language\": \"en\"}', 1, :message, '[]', 1, 0, :now, :now)"
+        ),
+        {"id": job_id, "message": message, "now": now},
+    )
+
+
+def test_upgrade_from_0001_keeps_failed_jobs_readable(engine: Engine) -> None:
+    """An existing database upgrades in place; its finished English messages still show."""
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), "0001")
+        _insert_failed_job(conn, "old-job", "The photo is 3.0 MB; the limit is 1 MB.")
+    init_db(engine)
+    assert current_revision(engine) == "0002"
+    assert "error_params" in {c["name"] for c in inspect(engine).get_columns("jobs")}
+    with Session(engine) as session:
+        job = session.get_one(Job, "old-job")
+        view = jobs._view(job)
+    assert job.error_params is None
+    assert view.error_params == {}
+    assert view.error_text == "The photo is 3.0 MB; the limit is 1 MB."
+
+
+def test_downgrade_to_0001_writes_finished_messages_back(engine: Engine) -> None:
+    init_db(engine)
+    with engine.begin() as conn:
+        _insert_failed_job(conn, "new-job", "Something failed. Reference: {ref}")
+        conn.execute(text('UPDATE jobs SET error_params = \'{"ref": "abc"}\''))
+        command.downgrade(alembic_config(conn), "0001")
+    assert "error_params" not in {c["name"] for c in inspect(engine).get_columns("jobs")}
+    with engine.connect() as conn:
+        message = conn.execute(text("SELECT error_message FROM jobs")).scalar_one()
+    assert message == "Something failed. Reference: abc"
+    init_db(engine)  # and up again
+    assert current_revision(engine) == head()
 
 
 def test_sqlite_runs_with_wal_foreign_keys_and_busy_timeout(engine: Engine) -> None:

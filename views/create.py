@@ -34,7 +34,8 @@ from views._components import (
     existing,
     language_label,
     lazy_reader,
-    localized_message,
+    localized,
+    localized_job_error,
     localized_note,
     short_language,
     show_error,
@@ -104,7 +105,9 @@ def _process_photo(source_id: str, data: bytes) -> None:
         )
         preview = photos.face_preview(prepared, min_face_px=limits.min_face_px)
     except (PhotoError, FaceError) as exc:
-        st.session_state["photo_error"] = (exc.user_message, type(exc))
+        # Not the exception (it holds a traceback): its template and params, translated when
+        # shown, so switching the UI language translates the message too.
+        st.session_state["photo_error"] = (exc.template, exc.params)
         st.session_state["photo_source_id"] = source_id
         return
     folder = temp_upload_dir()
@@ -161,8 +164,8 @@ def _photo_section() -> PhotoState | None:
             _process_photo(uploaded.file_id, uploaded.getvalue())
 
     if err := st.session_state.get("photo_error"):
-        message, error_type = err
-        st.error(localized_message(message, error_type), icon=":material/no_photography:")
+        template, params = err
+        st.error(localized(template, params), icon=":material/no_photography:")
         return None
 
     photo: PhotoState | None = st.session_state.get("photo")
@@ -175,9 +178,9 @@ def _photo_section() -> PhotoState | None:
 
     col_photo, col_face = st.columns([3, 2], vertical_alignment="center")
     with col_photo:
-        st.image(photo.path, caption=_("Your photo"), width=300)
+        st.image(photo.path, caption=_("Your photo"), width="stretch")
     with col_face:
-        st.image(photo.crop_path, caption=_("Face found"), width=160)
+        st.image(photo.crop_path, caption=_("Face found"), width="stretch")
     st.success(_("Face found — ready to animate."), icon=":material/face:")
     for note in photo.notes:
         st.caption(localized_note(note))
@@ -440,8 +443,8 @@ def _result_panel(job: jobs.JobView, user_id: int) -> None:
             )
             make_another = st.button(_("Make another"), key="make_another", icon=":material/add:")
         else:
-            message = job.error_message or _("The video could not be made.")
-            st.error(localized_message(message), icon=":material/error:")
+            message = localized_job_error(job) or _("The video could not be made.")
+            st.error(message, icon=":material/error:")
             st.caption(_("Your credits were returned."))
             col_retry, col_new = st.columns(2)
             with col_retry:

@@ -19,7 +19,7 @@ from views._components import (
     STATUS_LABELS,
     existing,
     lazy_reader,
-    localized_message,
+    localized_job_error,
     short_language,
     show_error,
 )
@@ -93,8 +93,8 @@ def _job_row(job: jobs.JobView, user_id: int) -> None:
             if job.status in ACTIVE_STATUSES:
                 facts.append(f"{round(job.percent)}%")
             ui_theme.meta_line(facts)
-            if job.status == "failed" and job.error_message:
-                st.caption(localized_message(job.error_message))
+            if job.status == "failed" and (message := localized_job_error(job)):
+                st.caption(message)
         with col_actions:
             video = existing(job.video_path) if job.status == "succeeded" else None
             if video is not None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from errors import InputError, ScriptError
+from errors import N_, InputError, ScriptError
 from providers.base import (
     ASPECTS,
     CAPTION_MODES,
@@ -62,24 +62,35 @@ class LocalProvider(Provider):
 
         if request.resolution not in RESOLUTIONS:
             raise InputError(
-                f"Resolution {request.resolution}p is not offered. "
-                f"Choose one of: {', '.join(f'{r}p' for r in RESOLUTIONS)}."
+                N_("Resolution {resolution}p is not offered. Choose one of: {choices}."),
+                params={
+                    "resolution": request.resolution,
+                    "choices": ", ".join(f"{r}p" for r in RESOLUTIONS),
+                },
             )
         if request.aspect not in ASPECTS:
-            raise InputError(f"Aspect {request.aspect} is not offered. Choose one of: "
-                             f"{', '.join(ASPECTS)}.")
+            raise InputError(
+                N_("Aspect {aspect} is not offered. Choose one of: {choices}."),
+                params={"aspect": request.aspect, "choices": ", ".join(ASPECTS)},
+            )
         if request.captions not in CAPTION_MODES:
-            raise InputError(f"Captions '{request.captions}' is not an option. Choose one of: "
-                             f"{', '.join(CAPTION_MODES)}.")
-        _check_range("Head motion", request.head_motion, (0.0, 1.0))
-        _check_range("Speed", request.speed, SPEED_RANGE)
-        _check_range("Pitch", request.pitch, PITCH_RANGE)
+            raise InputError(
+                N_("Captions '{captions}' is not an option. Choose one of: {choices}."),
+                params={"captions": request.captions, "choices": ", ".join(CAPTION_MODES)},
+            )
+        _check_range(
+            N_("Head motion must be between {low:g} and {high:g}."), request.head_motion, (0.0, 1.0)
+        )
+        _check_range(N_("Speed must be between {low:g} and {high:g}."), request.speed, SPEED_RANGE)
+        _check_range(N_("Pitch must be between {low:g} and {high:g}."), request.pitch, PITCH_RANGE)
         text = request.script.strip()
         if not text:
-            raise ScriptError("The script is empty.")
+            raise ScriptError(N_("The script is empty."))
         if len(text) > self.max_script_chars:
-            raise ScriptError(f"The script is {len(text):,} characters; the limit is "
-                              f"{self.max_script_chars:,}.")
+            raise ScriptError(
+                N_("The script is {n:,} characters; the limit is {limit:,}."),
+                params={"n": len(text), "limit": self.max_script_chars},
+            )
         resolve(request.language, request.voice)  # LanguageError / VoiceError list the options
 
     def generate(self, request: GenerationRequest, ctx: JobContext) -> GenerationResult:
@@ -102,7 +113,8 @@ class LocalProvider(Provider):
         )
 
 
-def _check_range(name: str, value: float, bounds: tuple[float, float]) -> None:
+def _check_range(template: str, value: float, bounds: tuple[float, float]) -> None:
+    """``template`` names the setting and has ``{low}`` and ``{high}`` placeholders."""
     low, high = bounds
     if not (isinstance(value, int | float) and math.isfinite(value) and low <= value <= high):
-        raise InputError(f"{name} must be between {low:g} and {high:g}.")
+        raise InputError(template, params={"low": low, "high": high})

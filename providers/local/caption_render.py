@@ -30,7 +30,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from errors import LanguageError
+from errors import N_, LanguageError
 from providers.local.languages import LANGUAGES
 
 if TYPE_CHECKING:
@@ -105,7 +105,10 @@ def caption_font_path(script_or_language: str) -> Path:
     name = SCRIPT_FONTS.get(script)
     if name is None:
         valid = ", ".join([*LANGUAGES, *SCRIPT_FONTS])
-        raise LanguageError(f"No caption font for '{script_or_language}'. Known: {valid}.")
+        raise LanguageError(
+            N_("No caption font for '{name}'. Known: {choices}."),
+            params={"name": script_or_language, "choices": valid},
+        )
     return FONT_DIR / name
 
 
@@ -189,7 +192,8 @@ class CaptionRenderer:
         lang = LANGUAGES.get(language)
         if lang is None:
             raise LanguageError(
-                f"Language '{language}' is not available. Choose one of: {', '.join(LANGUAGES)}."
+                N_("Language '{language}' is not available. Choose one of: {choices}."),
+                params={"language": language, "choices": ", ".join(LANGUAGES)},
             )
         self.cues = sorted(cues, key=lambda c: c.start_s)
         self.width, self.height = int(width), int(height)

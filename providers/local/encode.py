@@ -20,7 +20,7 @@ import cv2
 import imageio_ffmpeg
 import numpy as np
 
-from errors import ProviderError
+from errors import N_, ProviderError
 
 PRESET = "veryfast"
 CRF = 23
@@ -133,7 +133,7 @@ class VideoEncoder:
         self._log.seek(0)
         tail = self._log.read()[-2000:].decode("utf-8", "replace")
         self.abort()
-        return ProviderError("The video could not be encoded.", provider="local",
+        return ProviderError(N_("The video could not be encoded."), provider="local",
                              detail=f"{what}: {tail}")
 
     def __enter__(self) -> VideoEncoder:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from errors import FaceError
+from errors import N_, FaceError
 from providers.local.landmarks import (
     CANON,
     Point,
@@ -31,7 +31,7 @@ from providers.local.landmarks import (
     refine_lip_line,
 )
 
-SEVERAL_FACES_NOTE = "Several faces found; animating the largest."
+SEVERAL_FACES_NOTE = N_("Several faces found; animating the largest.")
 
 # Detection runs on copies with these long sides; at 640 a 120 px face in a 2048 px photo
 # is 37 px (the cascades see faces from 20 px).
@@ -115,14 +115,19 @@ def detect_face(rgb: np.ndarray, *, min_face_px: int = 120) -> FaceLandmarks:
     faces = find_faces(gray)
     if not faces:
         raise FaceError(
-            "No face was found in the photo. Use a clear, front-facing portrait with the "
-            "whole face visible."
+            N_(
+                "No face was found in the photo. Use a clear, front-facing portrait with the "
+                "whole face visible."
+            )
         )
     box = faces[0]
     if box[2] < min_face_px:
         raise FaceError(
-            f"The face is too small ({box[2]} px across); it must be at least {min_face_px} px. "
-            "Use a closer or higher-resolution photo."
+            N_(
+                "The face is too small ({px} px across); it must be at least {min_px} px. "
+                "Use a closer or higher-resolution photo."
+            ),
+            params={"px": box[2], "min_px": min_face_px},
         )
     notes = (SEVERAL_FACES_NOTE,) if len(faces) > 1 else ()
     return _landmarks(rgb, gray, box, notes)

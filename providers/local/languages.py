@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from errors import LanguageError
+from errors import N_, LanguageError
 
 
 @dataclass(frozen=True)
@@ -89,6 +89,7 @@ def get_language(code: str) -> Language:
     lang = LANGUAGES.get(code)
     if lang is None:
         raise LanguageError(
-            f"Language '{code}' is not available. Choose one of: {', '.join(LANGUAGES)}."
+            N_("Language '{language}' is not available. Choose one of: {choices}."),
+            params={"language": code, "choices": ", ".join(LANGUAGES)},
         )
     return lang

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
-from errors import PhotoError
+from errors import N_, PhotoError
 from providers.base import GenerationRequest, JobContext
 from providers.local import captions, speech
 from providers.local.animate import FaceAnimator
@@ -60,7 +60,7 @@ def load_photo(source: Path | bytes) -> np.ndarray:
                 im.thumbnail((MAX_PHOTO_SIDE, MAX_PHOTO_SIDE), Image.Resampling.LANCZOS)
             return np.asarray(im, dtype=np.uint8).copy()
     except (OSError, Image.DecompressionBombError) as exc:
-        raise PhotoError("The photo could not be read.", detail=str(exc)) from exc
+        raise PhotoError(N_("The photo could not be read."), detail=str(exc)) from exc
 
 
 def _prepare_face(

@@ -30,7 +30,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from errors import InputError, ScriptError, VoiceError
+from errors import N_, InputError, ScriptError, VoiceError
 from providers.base import CancelToken, Voice
 from providers.local import espeak, piper_voice
 from providers.local.languages import LANGUAGES, get_language
@@ -131,9 +131,9 @@ def synthesize(
     lang = get_language(language)
     spec = resolve(lang.code, voice_id)
     if not text or not text.strip():
-        raise ScriptError("The script is empty.")
-    _check_range("Speed", speed, SPEED_RANGE)
-    _check_range("Pitch", pitch, PITCH_RANGE)
+        raise ScriptError(N_("The script is empty."))
+    _check_range(N_("Speed must be between {low} and {high} (got {value})."), speed, SPEED_RANGE)
+    _check_range(N_("Pitch must be between {low} and {high} (got {value})."), pitch, PITCH_RANGE)
     if cancel is not None:
         cancel.raise_if_cancelled()
     should_stop = (lambda: cancel.cancelled) if cancel is not None else None
@@ -145,14 +145,15 @@ def synthesize(
     if cancel is not None:
         cancel.raise_if_cancelled()
     if not speech.words or not np.any(np.abs(speech.samples) > 1e-3):
-        raise ScriptError("The script has nothing that can be spoken.")
+        raise ScriptError(N_("The script has nothing that can be spoken."))
     return speech
 
 
-def _check_range(name: str, value: float, bounds: tuple[float, float]) -> None:
+def _check_range(template: str, value: float, bounds: tuple[float, float]) -> None:
+    """``template`` names the setting and has ``{low}``, ``{high}`` and ``{value}``."""
     low, high = bounds
     if not low <= value <= high:
-        raise InputError(f"{name} must be between {low} and {high} (got {value}).")
+        raise InputError(template, params={"low": low, "high": high, "value": value})
 
 
 def _synthesize_espeak(

@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from errors import ConfigError, TalkingPhotoError, VoiceError
+from errors import N_, ConfigError, TalkingPhotoError, VoiceError
 from providers.base import Voice
 from providers.local.languages import LANGUAGES, get_language
 
@@ -200,9 +200,19 @@ def resolve(language: str, voice_id: str | None) -> VoiceSpec:
         voice_id = default_voice(lang.code)
     spec = catalog().get(voice_id)
     if spec is None or spec.voice.language != lang.code:
-        valid = ", ".join(v.id for v in list_voices(lang.code))
-        what = "is not available" if spec is None else f"does not speak {lang.english_name}"
-        raise VoiceError(f"Voice '{voice_id}' {what}. Voices for {lang.english_name}: {valid}.")
+        template = (
+            N_("Voice '{voice}' is not available. Voices for {language}: {choices}.")
+            if spec is None
+            else N_("Voice '{voice}' does not speak {language}. Voices for {language}: {choices}.")
+        )
+        raise VoiceError(
+            template,
+            params={
+                "voice": voice_id,
+                "language": lang.english_name,
+                "choices": ", ".join(v.id for v in list_voices(lang.code)),
+            },
+        )
     return spec
 
 
@@ -210,5 +220,8 @@ def get_spec(voice_id: str) -> VoiceSpec:
     """The spec for ``voice_id`` in any language; :class:`VoiceError` listing all ids otherwise."""
     spec = catalog().get(voice_id)
     if spec is None:
-        raise VoiceError(f"Voice '{voice_id}' is not available. Voices: {', '.join(catalog())}.")
+        raise VoiceError(
+            N_("Voice '{voice}' is not available. Voices: {choices}."),
+            params={"voice": voice_id, "choices": ", ".join(catalog())},
+        )
     return spec
