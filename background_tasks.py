@@ -22,7 +22,7 @@ import shutil
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -147,6 +147,22 @@ class _Claim:
     remote_id: str | None
 
 
+def build_request(photo_path: Path, script: str, params: Mapping[str, Any]) -> GenerationRequest:
+    """The provider request for a job's stored parameters (``dataclasses.asdict(JobParams)``)."""
+    return GenerationRequest(
+        photo_path=photo_path,
+        script=script,
+        language=str(params["language"]),
+        voice=params.get("voice"),
+        resolution=int(params.get("resolution", 720)),
+        aspect=str(params.get("aspect", "9:16")),
+        captions=str(params.get("captions", "none")),
+        head_motion=float(params.get("head_motion", 0.3)),
+        speed=float(params.get("speed", 1.0)),
+        pitch=float(params.get("pitch", 1.0)),
+    )
+
+
 def run_job(job_id: str) -> None:
     """Run one job to a terminal state. Returns quietly if the job is not queued any more.
 
@@ -210,19 +226,7 @@ def _provider_for(claim: _Claim) -> Provider:
 def _generate(claim: _Claim, work_dir: Path) -> GenerationResult:
     if claim.photo_key is None or not media.exists(claim.photo_key):
         raise JobError(PHOTO_GONE)
-    p = claim.params
-    request = GenerationRequest(
-        photo_path=media.local_path(claim.photo_key),
-        script=claim.script,
-        language=p["language"],
-        voice=p.get("voice"),
-        resolution=int(p.get("resolution", 720)),
-        aspect=str(p.get("aspect", "9:16")),
-        captions=str(p.get("captions", "none")),
-        head_motion=float(p.get("head_motion", 0.3)),
-        speed=float(p.get("speed", 1.0)),
-        pitch=float(p.get("pitch", 1.0)),
-    )
+    request = build_request(media.local_path(claim.photo_key), claim.script, claim.params)
     ctx = JobContext(
         work_dir=work_dir,
         progress=ProgressWriter(claim.id),

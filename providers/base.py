@@ -12,6 +12,7 @@ Errors are raised from the tree in :mod:`errors` (``ProviderUnavailable`` trigge
 
 from __future__ import annotations
 
+import math
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from errors import JobCancelled
+from errors import N_, InputError, JobCancelled, LanguageError, ScriptError, VoiceError
 
 Resolution = Literal[480, 720, 1080]
 Aspect = Literal["1:1", "9:16", "16:9"]
@@ -29,6 +30,9 @@ Stage = Literal["queued", "voice", "face", "animate", "encode", "upload", "done"
 RESOLUTIONS: tuple[int, ...] = (480, 720, 1080)
 ASPECTS: tuple[str, ...] = ("1:1", "9:16", "16:9")
 CAPTION_MODES: tuple[str, ...] = ("none", "srt", "burn")
+HEAD_MOTION_RANGE = (0.0, 1.0)
+SPEED_RANGE = (0.5, 2.0)
+PITCH_RANGE = (0.5, 1.5)
 
 
 @dataclass(frozen=True)
@@ -146,6 +150,71 @@ class Provider(ABC):
     def generate(self, request: GenerationRequest, ctx: JobContext) -> GenerationResult:
         """Make the video; report progress via ``ctx.progress``; check ``ctx.cancel`` often."""
 
+    def validate(self, request: GenerationRequest) -> None:
+        """Raise an :class:`errors.InputError` subclass naming the problem and the options.
+
+        Checks everything but the photo against :meth:`capabilities` and :meth:`voices`;
+        cheap (no synthesis, no network on the page path), so the job service calls it before
+        anything is stored or charged, and ``generate`` calls it again. Override to add checks.
+        """
+        caps = self.capabilities()
+        if request.resolution not in caps.resolutions:
+            raise InputError(
+                N_("Resolution {resolution}p is not offered. Choose one of: {choices}."),
+                params={
+                    "resolution": request.resolution,
+                    "choices": ", ".join(f"{r}p" for r in caps.resolutions),
+                },
+            )
+        if request.aspect not in caps.aspects:
+            raise InputError(
+                N_("Aspect {aspect} is not offered. Choose one of: {choices}."),
+                params={"aspect": request.aspect, "choices": ", ".join(caps.aspects)},
+            )
+        if request.captions not in CAPTION_MODES:
+            raise InputError(
+                N_("Captions '{captions}' is not an option. Choose one of: {choices}."),
+                params={"captions": request.captions, "choices": ", ".join(CAPTION_MODES)},
+            )
+        _check_range(
+            N_("Head motion must be between {low:g} and {high:g}."),
+            request.head_motion,
+            HEAD_MOTION_RANGE,
+        )
+        _check_range(N_("Speed must be between {low:g} and {high:g}."), request.speed, SPEED_RANGE)
+        _check_range(N_("Pitch must be between {low:g} and {high:g}."), request.pitch, PITCH_RANGE)
+        text = request.script.strip()
+        if not text:
+            raise ScriptError(N_("The script is empty."))
+        if len(text) > caps.max_script_chars:
+            raise ScriptError(
+                N_("The script is {n:,} characters; the limit is {limit:,}."),
+                params={"n": len(text), "limit": caps.max_script_chars},
+            )
+        if request.language not in caps.languages:
+            raise LanguageError(
+                N_("The language '{language}' is not available. Choose: {choices}."),
+                params={"language": request.language, "choices": ", ".join(sorted(caps.languages))},
+            )
+        if request.voice is not None:
+            voice_ids = [v.id for v in self.voices(request.language)]
+            if request.voice not in voice_ids:
+                shown = ", ".join(voice_ids[:12]) + (", ..." if len(voice_ids) > 12 else "")
+                raise VoiceError(
+                    N_(
+                        "The voice '{voice}' is not available for this language. "
+                        "Choose: {choices}."
+                    ),
+                    params={"voice": request.voice, "choices": shown or "-"},
+                )
+
     def check(self) -> str:
         """A cheap health check (key valid, service reachable); returns a short status."""
         return "ok"
+
+
+def _check_range(template: str, value: float, bounds: tuple[float, float]) -> None:
+    """``template`` names the setting and has ``{low}`` and ``{high}`` placeholders."""
+    low, high = bounds
+    if not (isinstance(value, int | float) and math.isfinite(value) and low <= value <= high):
+        raise InputError(template, params={"low": low, "high": high})

@@ -26,16 +26,12 @@ from db.models import ACTIVE_STATUSES, Job, User, utcnow
 from db.session import session_scope
 from errors import (
     N_,
-    InputError,
     InsufficientCredits,
     JobError,
     JobNotFound,
-    LanguageError,
     QueueFull,
-    VoiceError,
     render,
 )
-from providers.base import ASPECTS, CAPTION_MODES
 from secrets_manager import get_settings
 from services import credits, media
 
@@ -219,58 +215,14 @@ def _photo_suffix(data: bytes) -> str:
 
 
 def _validate(script: str, params: JobParams) -> str:
-    """The cleaned script, after checking every parameter against the provider's abilities."""
+    """The cleaned script, after the provider checked every parameter against its abilities."""
     from services.photos import clean_script  # owned by the engine; imported where used
 
     provider = providers.get_provider(params.provider)
-    caps = provider.capabilities()
-    limit = min(get_settings().limits.max_script_chars, caps.max_script_chars)
+    limit = min(get_settings().limits.max_script_chars, provider.capabilities().max_script_chars)
     script = clean_script(script, max_chars=limit)
-    if params.language not in caps.languages:
-        raise LanguageError(
-            N_("The language '{language}' is not available. Choose: {choices}."),
-            params={"language": params.language, "choices": ", ".join(sorted(caps.languages))},
-        )
-    if params.voice is not None:
-        voice_ids = [v.id for v in provider.voices(params.language)]
-        if params.voice not in voice_ids:
-            if not voice_ids:
-                raise VoiceError(
-                    N_(
-                        "The voice '{voice}' is not available for this language. "
-                        "Choose: the default voice."
-                    ),
-                    params={"voice": params.voice},
-                )
-            shown = ", ".join(voice_ids[:12]) + (", ..." if len(voice_ids) > 12 else "")
-            raise VoiceError(
-                N_("The voice '{voice}' is not available for this language. Choose: {choices}."),
-                params={"voice": params.voice, "choices": shown},
-            )
-    if params.resolution not in caps.resolutions:
-        raise InputError(
-            N_("Resolution {resolution} is not available. Choose: {choices}."),
-            params={
-                "resolution": params.resolution,
-                "choices": ", ".join(str(r) for r in caps.resolutions),
-            },
-        )
-    if params.aspect not in caps.aspects or params.aspect not in ASPECTS:
-        raise InputError(
-            N_("Aspect {aspect} is not available. Choose: {choices}."),
-            params={"aspect": params.aspect, "choices": ", ".join(ASPECTS)},
-        )
-    if params.captions not in CAPTION_MODES:
-        raise InputError(
-            N_("Captions must be one of: {choices}."),
-            params={"choices": ", ".join(CAPTION_MODES)},
-        )
-    if not 0.5 <= params.speed <= 2.0:
-        raise InputError(N_("Speaking speed must be between 0.5 and 2."))
-    if not 0.5 <= params.pitch <= 1.5:
-        raise InputError(N_("Pitch must be between 0.5 and 1.5."))
-    if not 0.0 <= params.head_motion <= 1.0:
-        raise InputError(N_("Head motion must be between 0 and 1."))
+    # The photo is checked at upload (services.photos); everything else is the provider's call.
+    provider.validate(background_tasks.build_request(Path(), script, dataclasses.asdict(params)))
     return script
 
 

@@ -328,7 +328,7 @@ def test_insufficient_credits_creates_nothing(
         ({"language": "xx"}, LanguageError, "Choose: en, hi"),
         ({"voice": "nobody"}, VoiceError, "fake-en-1, fake-en-2"),
         ({"language": "hi", "voice": "fake-en-1"}, VoiceError, "fake-hi-1"),
-        ({"resolution": 999}, InputError, "480, 720, 1080"),
+        ({"resolution": 999}, InputError, "480p, 720p, 1080p"),
         ({"aspect": "4:3"}, InputError, "9:16"),
         ({"captions": "maybe"}, InputError, "none, srt, burn"),
         ({"speed": 3.0}, InputError, "between 0.5 and 2"),

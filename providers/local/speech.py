@@ -31,7 +31,7 @@ from typing import BinaryIO
 import numpy as np
 
 from errors import N_, InputError, ScriptError, VoiceError
-from providers.base import CancelToken, Voice
+from providers.base import PITCH_RANGE, SPEED_RANGE, CancelToken, Voice
 from providers.local import espeak, piper_voice
 from providers.local.languages import LANGUAGES, get_language
 from providers.local.voices import VoiceSpec, get_spec, resolve
@@ -54,8 +54,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-SPEED_RANGE = (0.5, 2.0)
-PITCH_RANGE = (0.5, 1.5)
 SAMPLE_MAX_CHARS = 200  # sample() speaks a short phrase; longer text is cut at a word
 
 StopCheck = Callable[[], bool] | None
