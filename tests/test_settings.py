@@ -22,7 +22,7 @@ from secrets_manager import (
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / ".streamlit" / "secrets.toml.example"
-SECRET = "sk_live_51TopSecretValueDoNotPrint"
+SECRET = "sk_test_51TopSecretValueDoNotPrint"
 
 
 def write(tmp_path: Path, text: str) -> Path:
