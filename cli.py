@@ -17,7 +17,6 @@ import shutil
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
 
@@ -32,32 +31,11 @@ from providers.base import (
     ProgressCallback,
     Provider,
 )
+from secrets_manager import get_settings
 from services.photos import clean_script, prepare_photo
 
 MB = 1024 * 1024
 EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 1, 2, 130
-
-
-@dataclass(frozen=True)
-class Limits:
-    """The input limits; the app's settings supply them when available."""
-
-    max_script_chars: int = 5000
-    max_upload_mb: int = 25
-    max_megapixels: int = 40
-    min_photo_side_px: int = 256
-    max_photo_side_px: int = 2048
-    min_face_px: int = 120
-
-
-def load_limits() -> Limits:
-    try:
-        from secrets_manager import get_settings
-    except ImportError:  # the engine also runs from a bare checkout of providers/
-        return Limits()
-    s = get_settings().limits
-    return Limits(s.max_script_chars, s.max_upload_mb, s.max_megapixels, s.min_photo_side_px,
-                  s.max_photo_side_px, s.min_face_px)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -128,7 +106,7 @@ def _check_choice(provider: Provider, language: str, voice: str | None) -> None:
 
 def cmd_generate(args: argparse.Namespace) -> None:
     started = time.perf_counter()
-    limits = load_limits()
+    limits = get_settings().limits
     out: Path = args.out.expanduser().absolute()
     if out.suffix.lower() != ".mp4":
         raise InputError("The output file must end in .mp4 (got '{name}').",

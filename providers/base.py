@@ -176,13 +176,13 @@ class Provider(ABC):
                 N_("Captions '{captions}' is not an option. Choose one of: {choices}."),
                 params={"captions": request.captions, "choices": ", ".join(CAPTION_MODES)},
             )
-        _check_range(
+        check_range(
             N_("Head motion must be between {low:g} and {high:g}."),
             request.head_motion,
             HEAD_MOTION_RANGE,
         )
-        _check_range(N_("Speed must be between {low:g} and {high:g}."), request.speed, SPEED_RANGE)
-        _check_range(N_("Pitch must be between {low:g} and {high:g}."), request.pitch, PITCH_RANGE)
+        check_range(N_("Speed must be between {low:g} and {high:g}."), request.speed, SPEED_RANGE)
+        check_range(N_("Pitch must be between {low:g} and {high:g}."), request.pitch, PITCH_RANGE)
         text = request.script.strip()
         if not text:
             raise ScriptError(N_("The script is empty."))
@@ -213,8 +213,11 @@ class Provider(ABC):
         return "ok"
 
 
-def _check_range(template: str, value: float, bounds: tuple[float, float]) -> None:
-    """``template`` names the setting and has ``{low}`` and ``{high}`` placeholders."""
+def check_range(template: str, value: float, bounds: tuple[float, float]) -> None:
+    """Raise :class:`InputError` unless ``value`` is a finite number within ``bounds``.
+
+    ``template`` names the setting; it may use the ``{low}``, ``{high}`` and ``{value}`` params.
+    """
     low, high = bounds
     if not (isinstance(value, int | float) and math.isfinite(value) and low <= value <= high):
-        raise InputError(template, params={"low": low, "high": high})
+        raise InputError(template, params={"low": low, "high": high, "value": value})

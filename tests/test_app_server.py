@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -95,9 +96,9 @@ def stop_server(proc: subprocess.Popen[bytes]) -> None:
         proc.wait(timeout=5)
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    tmp = tmp_path_factory.mktemp("server")
+@contextlib.contextmanager
+def running_app(tmp: Path) -> Iterator[str]:
+    """``streamlit run`` on a copy of the repo with no secrets anywhere; yields its base URL."""
     workdir = _copy_without_secrets(tmp / "app")
     home = tmp / "home"
     home.mkdir()
@@ -109,6 +110,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield base
     finally:
         stop_server(proc)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with running_app(tmp_path_factory.mktemp("server")) as base:
+        yield base
 
 
 def test_entry_script_is_discovered_as_an_st_app() -> None:

@@ -23,13 +23,7 @@ if not CHROMIUM.exists():
     pytest.skip("Debian chromium is not installed (/usr/bin/chromium)", allow_module_level=True)
 sync_api = pytest.importorskip("playwright.sync_api")
 
-from tests.test_app_server import (  # noqa: E402
-    _copy_without_secrets,
-    free_port,
-    start_server,
-    stop_server,
-    wait_healthy,
-)
+from tests.test_app_server import running_app  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 # Screenshots go to docs/ (the README's pictures) only when asked, so a test run leaves the
@@ -48,18 +42,8 @@ HINDI_SCRIPT = (
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    tmp = tmp_path_factory.mktemp("browser")
-    workdir = _copy_without_secrets(tmp / "app")
-    home = tmp / "home"
-    home.mkdir()
-    port = free_port()
-    proc = start_server(workdir, port, tmp / "data", home)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(base, proc, home / "server.log")
+    with running_app(tmp_path_factory.mktemp("browser")) as base:
         yield base
-    finally:
-        stop_server(proc)
 
 
 @pytest.fixture(scope="module")

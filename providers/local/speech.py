@@ -30,8 +30,8 @@ from typing import BinaryIO
 
 import numpy as np
 
-from errors import N_, InputError, ScriptError, VoiceError
-from providers.base import PITCH_RANGE, SPEED_RANGE, CancelToken, Voice
+from errors import N_, ScriptError, VoiceError
+from providers.base import PITCH_RANGE, SPEED_RANGE, CancelToken, Voice, check_range
 from providers.local import espeak, piper_voice
 from providers.local.languages import LANGUAGES, get_language
 from providers.local.voices import VoiceSpec, get_spec, resolve
@@ -130,8 +130,8 @@ def synthesize(
     spec = resolve(lang.code, voice_id)
     if not text or not text.strip():
         raise ScriptError(N_("The script is empty."))
-    _check_range(N_("Speed must be between {low} and {high} (got {value})."), speed, SPEED_RANGE)
-    _check_range(N_("Pitch must be between {low} and {high} (got {value})."), pitch, PITCH_RANGE)
+    check_range(N_("Speed must be between {low} and {high} (got {value})."), speed, SPEED_RANGE)
+    check_range(N_("Pitch must be between {low} and {high} (got {value})."), pitch, PITCH_RANGE)
     if cancel is not None:
         cancel.raise_if_cancelled()
     should_stop = (lambda: cancel.cancelled) if cancel is not None else None
@@ -145,13 +145,6 @@ def synthesize(
     if not speech.words or not np.any(np.abs(speech.samples) > 1e-3):
         raise ScriptError(N_("The script has nothing that can be spoken."))
     return speech
-
-
-def _check_range(template: str, value: float, bounds: tuple[float, float]) -> None:
-    """``template`` names the setting and has ``{low}``, ``{high}`` and ``{value}``."""
-    low, high = bounds
-    if not low <= value <= high:
-        raise InputError(template, params={"low": low, "high": high, "value": value})
 
 
 def _synthesize_espeak(
