@@ -24,7 +24,7 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 log = logging.getLogger("talkingphoto.api")
 
@@ -126,7 +126,14 @@ def health(request: Request) -> JSONResponse:
     return JSONResponse(body, status_code=200, headers={"Cache-Control": "no-store"})
 
 
-ROUTES = [Route("/api/health", health, methods=["GET"])]
+def _routes() -> list[BaseRoute]:
+    from payments.webhooks import ROUTES as payment_routes
+    from storage.routes import ROUTES as media_routes
+
+    return [Route("/api/health", health, methods=["GET"]), *payment_routes, *media_routes]
+
+
+ROUTES = _routes()
 
 
 @asynccontextmanager

@@ -53,11 +53,96 @@ def _ui_language() -> str:
     return str(state["ui_lang"])
 
 
+def _pages() -> list[st.Page]:
+    """The pages this visitor may open. Role-based hiding is done by not passing a page at
+    all (a hidden page is still reachable by URL); every page also re-checks its own access."""
+    from i18n import _
+    from secrets_manager import get_settings
+    from views._session import current_user
+
+    settings = get_settings()
+    user = current_user()
+    share = st.Page(
+        "views/share.py", title=_("Shared video"), url_path="share", visibility="hidden"
+    )
+    if user is None:
+        return [
+            st.Page("views/signin.py", title=_("Sign in"), icon=":material/login:", default=True),
+            share,
+        ]
+    pages = [
+        st.Page("views/create.py", title=_("Create"), icon=":material/movie:", default=True),
+        st.Page(
+            "views/videos.py",
+            title=_("My videos"),
+            icon=":material/video_library:",
+            url_path="videos",
+        ),
+    ]
+    if settings.features.enable_payments:
+        pages.append(
+            st.Page(
+                "views/credits.py",
+                title=_("Buy credits"),
+                icon=":material/shopping_cart:",
+                url_path="credits",
+            )
+        )
+    pages += [
+        st.Page(
+            "views/receipts.py",
+            title=_("Receipts"),
+            icon=":material/receipt_long:",
+            url_path="receipts",
+        ),
+        st.Page(
+            "views/account.py",
+            title=_("Account"),
+            icon=":material/account_circle:",
+            url_path="account",
+        ),
+    ]
+    if user.is_admin:
+        pages.append(
+            st.Page(
+                "views/health.py",
+                title=_("Health"),
+                icon=":material/monitor_heart:",
+                url_path="health",
+            )
+        )
+    pages.append(share)
+    return pages
+
+
+def _sidebar_account() -> None:
+    """Who is signed in and their balance, on every page."""
+    from i18n import _, format_number, ngettext
+    from services import credits
+    from views._session import current_user, sign_out
+
+    user = current_user()
+    if user is None:
+        return
+    balance = credits.balance(user.id)
+    with st.sidebar:
+        st.caption(user.display_name or user.email)
+        st.markdown(
+            "**"
+            + ngettext("{n} credit", "{n} credits", balance).format(n=format_number(balance))
+            + "**"
+        )
+        if user.email != "local@talkingphoto.local" and st.button(
+            _("Sign out"), key="sign_out", icon=":material/logout:"
+        ):
+            sign_out()
+            st.rerun()
+
+
 def _render() -> None:
     import i18n
     import ui_theme
     from errors import TalkingPhotoError
-    from i18n import _
     from views._components import show_error, show_unexpected
 
     st.set_page_config(
@@ -84,16 +169,8 @@ def _render() -> None:
         if st.query_params.get("lang") != st.session_state["ui_lang"]:
             st.query_params["lang"] = st.session_state["ui_lang"]
 
-        pages = [
-            st.Page("views/create.py", title=_("Create"), icon=":material/movie:", default=True),
-            st.Page(
-                "views/videos.py",
-                title=_("My videos"),
-                icon=":material/video_library:",
-                url_path="videos",
-            ),
-        ]
-        page = st.navigation(pages, position="sidebar")
+        page = st.navigation(_pages(), position="sidebar")
+        _sidebar_account()
         page.run()
     except TalkingPhotoError as exc:
         log.info("shown to user: %s (%s)", type(exc).__name__, exc.detail or "")

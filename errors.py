@@ -17,12 +17,22 @@ Anything else that escapes is a bug: the page's error boundary logs it with a re
     │   ├── InsufficientCredits
     │   ├── JobCancelled            the creator cancelled the job
     │   └── JobNotFound
-    └── ProviderError(provider)
-        ├── ProviderUnavailable     timeout, rate limited (retry_after_s), out of credits, 5xx
-        ├── ProviderRejected        bad input, no face, moderation
-        └── ProviderAuthError       wrong or missing key
-
-Later issues add PaymentError and StorageError branches here.
+    ├── ProviderError(provider)
+    │   ├── ProviderUnavailable     timeout, rate limited (retry_after_s), out of credits, 5xx
+    │   ├── ProviderRejected        bad input, no face, moderation
+    │   └── ProviderAuthError       wrong or missing key
+    ├── AccountError
+    │   ├── AuthError               wrong e-mail or password, not signed in
+    │   ├── SignupError             e-mail taken, weak password, invalid e-mail
+    │   └── RateLimited             too many attempts (retry_after_s)
+    ├── PaymentError(gateway)
+    │   ├── PaymentVerificationError  forged or stale signature / state
+    │   ├── PaymentNotConfirmed     not paid (yet), expired, amount or currency mismatch
+    │   └── GatewayUnavailable      the gateway cannot be reached; nothing was charged by us
+    ├── StorageError
+    │   ├── StorageUnavailable      the store cannot be reached or written
+    │   └── StorageKeyError         an invalid key (path traversal) or a missing object
+    └── ShareError                  a share link that is unknown, revoked or expired
 
 Messages are gettext templates, never finished English sentences. A raise site passes the
 template (an English msgid with ``{name}`` placeholders, marked with :func:`N_` so
@@ -172,3 +182,74 @@ class ProviderRejected(ProviderError):
 
 class ProviderAuthError(ProviderError):
     default_message = N_("The video service is not configured correctly.")
+
+
+class AccountError(TalkingPhotoError):
+    default_message = N_("That account action could not be completed.")
+
+
+class AuthError(AccountError):
+    default_message = N_("The e-mail or password is not right.")
+
+
+class SignupError(AccountError):
+    default_message = N_("That account could not be created.")
+
+
+class RateLimited(AccountError):
+    default_message = N_("Too many attempts. Please try again in {seconds} seconds.")
+
+    def __init__(
+        self,
+        user_message: str | None = None,
+        *,
+        params: Mapping[str, object] | None = None,
+        detail: str | None = None,
+        retry_after_s: float = 60.0,
+    ) -> None:
+        merged = {"seconds": max(1, round(retry_after_s)), **(params or {})}
+        super().__init__(user_message, params=merged, detail=detail)
+        self.retry_after_s = retry_after_s
+
+
+class PaymentError(TalkingPhotoError):
+    default_message = N_("The payment could not be completed.")
+
+    def __init__(
+        self,
+        user_message: str | None = None,
+        *,
+        params: Mapping[str, object] | None = None,
+        gateway: str = "",
+        detail: str | None = None,
+    ) -> None:
+        super().__init__(user_message, params=params, detail=detail)
+        self.gateway = gateway
+
+
+class PaymentVerificationError(PaymentError):
+    default_message = N_("We could not verify that payment.")
+
+
+class PaymentNotConfirmed(PaymentError):
+    default_message = N_("That payment is not confirmed, so no credits were added.")
+
+
+class GatewayUnavailable(PaymentError):
+    default_message = N_("The payment service is unavailable right now; please try again.")
+
+
+class StorageError(TalkingPhotoError):
+    default_message = N_("Your files could not be stored.")
+
+
+class StorageUnavailable(StorageError):
+    default_message = N_("File storage is unavailable right now; please try again.")
+
+
+class StorageKeyError(StorageError):
+    default_message = N_("That file was not found.")
+
+
+class ShareError(TalkingPhotoError):
+    default_message = N_("This video is no longer shared.")

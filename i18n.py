@@ -1,11 +1,15 @@
 """Interface languages: gettext catalogs (compiled with Babel) and locale-aware formatting.
 
-The catalogs live in ``locales/<lang>/LC_MESSAGES/messages.{po,mo}``; the ``.mo`` files are
-committed so running the app needs no build step. To add or change strings::
+The catalogs live in ``locales/<lang>/LC_MESSAGES/``: ``messages.po`` plus optional area files
+(``payments.po``, ``storage.po``, ...) so that work on different parts of the app does not
+collide in one file. ``python i18n.py compile`` merges them (a msgid in two files is an
+error) into the one ``messages.mo`` that gettext reads; the ``.mo`` files are committed so
+running the app needs no build step. To add or change strings::
 
     pybabel extract --no-location --sort-output -o locales/messages.pot \
-        app_streamlit_cloud.py views ui_theme.py errors.py background_tasks.py services providers
-    pybabel update --no-location -i locales/messages.pot -d locales   # then translate hi
+        app_streamlit_cloud.py views ui_theme.py errors.py background_tasks.py \
+        services providers payments storage health_monitor.py
+    # add the new msgids to a .po of each language (translate hi), then:
     python i18n.py compile
 
 Error messages are templates marked with ``N_`` where they are raised (see :mod:`errors`;
@@ -36,6 +40,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.dates import format_date as _babel_format_date
 from babel.dates import format_datetime as _babel_format_datetime
+from babel.messages.catalog import Catalog
 from babel.numbers import format_decimal
 
 LOCALES_DIR = Path(__file__).resolve().parent / "locales"
@@ -137,16 +142,49 @@ def format_seconds(seconds: float, *, language: str | None = None) -> str:
     return f"{total // 60}:{total % 60:02d}"
 
 
-def compile_catalogs(locales_dir: Path = LOCALES_DIR) -> list[Path]:
-    """Compile every ``messages.po`` below ``locales_dir`` to its ``messages.mo``."""
-    from babel.messages.mofile import write_mo
+def catalog_sources(language: str, locales_dir: Path = LOCALES_DIR) -> list[Path]:
+    """The ``.po`` files of ``language``: ``messages.po`` first, then area files by name."""
+    folder = locales_dir / language / "LC_MESSAGES"
+    main = folder / f"{DOMAIN}.po"
+    return [main, *sorted(p for p in folder.glob("*.po") if p != main)]
+
+
+def load_catalog(language: str, locales_dir: Path = LOCALES_DIR) -> Catalog:
+    """All of ``language``'s ``.po`` files merged into one Babel catalog.
+
+    Raises ``ValueError`` when a msgid appears in two files (one place per string)."""
     from babel.messages.pofile import read_po
 
-    written = []
-    for po_path in sorted(locales_dir.glob(f"*/LC_MESSAGES/{DOMAIN}.po")):
+    merged: Catalog | None = None
+    seen: dict[object, Path] = {}
+    for po_path in catalog_sources(language, locales_dir):
         with po_path.open("rb") as fh:
-            catalog = read_po(fh)
-        mo_path = po_path.with_suffix(".mo")
+            part = read_po(fh, locale=language)
+        if merged is None:
+            merged = part
+            seen = {m.id: po_path for m in part if m.id}
+            continue
+        for message in part:
+            if not message.id:
+                continue
+            if message.id in seen:
+                raise ValueError(f"{message.id!r} is in both {seen[message.id]} and {po_path}")
+            seen[message.id] = po_path
+            merged[message.id] = message
+    if merged is None:  # pragma: no cover - messages.po always exists
+        raise FileNotFoundError(locales_dir / language)
+    return merged
+
+
+def compile_catalogs(locales_dir: Path = LOCALES_DIR) -> list[Path]:
+    """Merge each language's ``.po`` files and compile them to its ``messages.mo``."""
+    from babel.messages.mofile import write_mo
+
+    written = []
+    for folder in sorted(locales_dir.glob("*/LC_MESSAGES")):
+        language = folder.parent.name
+        catalog = load_catalog(language, locales_dir)
+        mo_path = folder / f"{DOMAIN}.mo"
         with mo_path.open("wb") as fh:
             write_mo(fh, catalog, use_fuzzy=False)
         written.append(mo_path)

@@ -107,6 +107,9 @@ class AppSettings(_Section):
 
 class FeaturesSettings(_Section):
     enable_payments: bool = False
+    # Let visitors try the app without an account (limited credits). None = on in development
+    # only; see Settings.guest_allowed.
+    allow_guest: bool | None = None
     enable_analytics: bool = False
     enable_caching: bool = True
     enable_social_sharing: bool = False
@@ -133,14 +136,66 @@ class LimitsSettings(_Section):
 
 
 class ProvidersSettings(_Section):
+    # "auto" lets the router pick along `order`; a provider name pins that provider.
     default: str = "local"
-    fallback: list[str] = Field(default_factory=list)
+    order: list[str] = Field(default_factory=lambda: ["local"])
     piper_voices: list[str] = Field(default_factory=list)
+    # Circuit breaker per provider: open after this many consecutive failures ...
+    breaker_failures: int = Field(3, ge=1, le=100)
+    # ... and let one trial request through after this many seconds.
+    breaker_cooldown_s: float = Field(60.0, gt=0, le=3600)
+    # How long the create page caches a cloud provider's voice list, in seconds.
+    voices_ttl_s: float = Field(3600.0, gt=0, le=86400)
+
+
+class CreditPack(_Section):
+    id: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_-]+$")
+    credits: int = Field(ge=1, le=1_000_000)
+    inr: float = Field(gt=0, le=10_000_000)  # rupees, GST included
+    usd: float = Field(gt=0, le=1_000_000)  # dollars
+
+
+def _default_packs() -> list[CreditPack]:
+    return [
+        CreditPack(id="starter", credits=20, inr=199, usd=2.99),
+        CreditPack(id="creator", credits=60, inr=499, usd=6.99),
+        CreditPack(id="studio", credits=200, inr=1499, usd=19.99),
+    ]
 
 
 class CreditsSettings(_Section):
     signup_grant: int = Field(20, ge=0, le=1_000_000)
+    guest_grant: int = Field(3, ge=0, le=1000)
     per_started_30s: int = Field(1, ge=1, le=1000)
+    gst_percent: float = Field(18.0, ge=0, le=100)
+    packs: list[CreditPack] = Field(default_factory=_default_packs)
+
+    @field_validator("packs")
+    @classmethod
+    def _unique_ids(cls, packs: list[CreditPack]) -> list[CreditPack]:
+        ids = [p.id for p in packs]
+        if len(ids) != len(set(ids)):
+            raise ValueError("pack ids must be unique")
+        return packs
+
+
+class AccountsSettings(_Section):
+    # E-mails (lower case) that get the admin role.
+    admins: list[str] = Field(default_factory=list)
+    password_min_length: int = Field(10, ge=8, le=128)
+
+
+class RateLimitSettings(_Section):
+    # `limits` storage: "memory://" (one process) or "redis://host:6379/0" (several replicas).
+    storage_uri: str = "memory://"
+    # Client addresses are read from X-Forwarded-For only when the direct peer is one of these.
+    trusted_proxies: list[str] = Field(default_factory=list)
+    signup: str = "5/hour"
+    signin: str = "10/15 minutes"
+    signin_per_account: str = "5/15 minutes"
+    upload: str = "60/hour"
+    generate: str = "20/hour"
+    purchase: str = "10/hour"
 
 
 class DatabaseSettings(_Section):
@@ -171,8 +226,16 @@ class DatabaseSettings(_Section):
 
 
 class StorageSettings(_Section):
-    # s3 and cloudinary back ends arrive with the storage issue; [aws]/[cloudinary] hold their keys.
-    backend: Literal["local"] = "local"
+    # [aws] and [cloudinary] hold the remote back ends' keys.
+    backend: Literal["local", "s3", "cloudinary"] = "local"
+    # Lifetime of presigned / signed playback URLs, in seconds.
+    url_expiry_s: int = Field(3600, ge=60, le=604_800)
+    # Uploaded photos are deleted this many days after their job finishes.
+    photo_retention_days: int = Field(7, ge=0, le=3650)
+    # Videos are deleted this many days after they were made; 0 keeps them until deleted.
+    video_retention_days: int = Field(0, ge=0, le=36500)
+    # How often the cleanup runs in the app process, in seconds.
+    cleanup_every_s: int = Field(3600, ge=60, le=86_400)
 
 
 class _ProviderSection(_Section):
@@ -191,39 +254,55 @@ class _ProviderSection(_Section):
 class HeyGenSettings(_ProviderSection):
     base_url: str = "https://api.heygen.com"
     deadline_s: float = Field(1800.0, gt=0, le=7200)  # renders can exceed 20 minutes
+    credits_per_started_30s: int = Field(4, ge=1, le=1000)
 
 
 class DIdSettings(_ProviderSection):
     base_url: str = "https://api.d-id.com"
     deadline_s: float = Field(600.0, gt=0, le=7200)
+    credits_per_started_30s: int = Field(3, ge=1, le=1000)
 
 
 class SynthesiaSettings(_ProviderSection):
     base_url: str = "https://api.synthesia.io"
     deadline_s: float = Field(1800.0, gt=0, le=7200)
+    credits_per_started_30s: int = Field(4, ge=1, le=1000)
+    # The Synthesia avatar that speaks (stock, or one the creator made in Synthesia).
+    avatar_id: str | None = None
 
 
 class LumaAISettings(_ProviderSection):
     base_url: str = "https://api.lumalabs.ai/dream-machine/v1"
     deadline_s: float = Field(900.0, gt=0, le=7200)
+    credits_per_started_30s: int = Field(2, ge=1, le=1000)
 
 
 class StripeSettings(_Section):
     secret_key: SecretStr | None = None
     publishable_key: str | None = None  # public by design (shown to browsers)
     webhook_secret: SecretStr | None = None
+    api_base: str = "https://api.stripe.com"  # tests point this at a local fake
+
+    _url = field_validator("api_base")(_check_http_url)
 
 
 class RazorpaySettings(_Section):
     key_id: str | None = None  # public by design (used by the checkout page)
     key_secret: SecretStr | None = None
     webhook_secret: SecretStr | None = None
+    api_base: str = "https://api.razorpay.com"  # tests point this at a local fake
+
+    _url = field_validator("api_base")(_check_http_url)
 
 
 class CloudinarySettings(_Section):
     cloud_name: str | None = None
     api_key: str | None = None  # an account identifier; api_secret is the secret
     api_secret: SecretStr | None = None
+    api_base: str = "https://api.cloudinary.com"  # upload API; tests point this at a fake
+    folder: str = "talkingphoto"
+
+    _url = field_validator("api_base")(_check_http_url)
 
 
 class AWSSettings(_Section):
@@ -237,11 +316,50 @@ class AWSSettings(_Section):
 
 
 class JWTSettings(_Section):
+    # Signs payment return state and share links; at least 32 characters. Unset in
+    # development: a random key is kept under data_dir. Required in production.
     secret_key: SecretStr | None = None
+
+    @field_validator("secret_key")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError("expected at least 32 characters")
+        return value
 
 
 class SentrySettings(_Section):
     dsn: SecretStr | None = None  # a DSN lets anyone send events to the project: keep it hidden
+    traces_sample_rate: float = Field(0.0, ge=0, le=1)
+
+
+class LoggingSettings(_Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # JSON lines (production) or readable text; None = JSON in production only.
+    json_lines: bool | None = None
+    # Also write logs to this file (rotated); unset = console only.
+    file: str | None = None
+    rotation: str = "50 MB"
+    retention: str = "14 days"
+
+
+class HealthSettings(_Section):
+    memory_mb_max: int = Field(800, ge=64, le=1_000_000)
+    response_s_max: float = Field(3.0, gt=0, le=600)
+    success_rate_min: float = Field(0.95, ge=0, le=1)
+    error_rate_max: float = Field(0.02, ge=0, le=1)
+    disk_free_mb_min: int = Field(500, ge=0, le=10_000_000)
+    oldest_queued_s_max: int = Field(600, ge=1, le=86_400)
+    # Snapshots sampled into the database for charts: how often and for how long.
+    sample_every_s: int = Field(60, ge=5, le=3600)
+    retention_days: int = Field(14, ge=1, le=365)
+    # How often each configured provider's key is checked against its cheap endpoint.
+    key_check_every_s: int = Field(300, ge=10, le=86_400)
+
+
+class AnalyticsSettings(_Section):
+    # A Google Analytics 4 measurement id (G-XXXXXXX); unset = no third-party tag at all.
+    ga_measurement_id: str | None = None
 
 
 class Settings(_Section):
@@ -252,6 +370,8 @@ class Settings(_Section):
     limits: LimitsSettings = Field(default_factory=LimitsSettings)
     providers: ProvidersSettings = Field(default_factory=ProvidersSettings)
     credits: CreditsSettings = Field(default_factory=CreditsSettings)
+    accounts: AccountsSettings = Field(default_factory=AccountsSettings)
+    ratelimit: RateLimitSettings = Field(default_factory=RateLimitSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
     heygen: HeyGenSettings = Field(default_factory=HeyGenSettings)
@@ -264,6 +384,18 @@ class Settings(_Section):
     aws: AWSSettings = Field(default_factory=AWSSettings)
     jwt: JWTSettings = Field(default_factory=JWTSettings)
     sentry: SentrySettings = Field(default_factory=SentrySettings)
+    logging: LoggingSettings = Field(default_factory=LoggingSettings)
+    health: HealthSettings = Field(default_factory=HealthSettings)
+    analytics: AnalyticsSettings = Field(default_factory=AnalyticsSettings)
+
+    @property
+    def is_production(self) -> bool:
+        return self.app.environment == "production"
+
+    @property
+    def guest_allowed(self) -> bool:
+        flag = self.features.allow_guest
+        return (not self.is_production) if flag is None else flag
 
     def secret_values(self) -> list[str]:
         """Every configured secret as plain text (longest first), for :func:`redact`."""

@@ -1,4 +1,5 @@
-"""SQLAlchemy 2 models: users, jobs, credit ledger, purchases, events.
+"""SQLAlchemy 2 models: users, jobs and their provider attempts, credit ledger, purchases,
+webhook events, share links, events, health samples.
 
 The schema is owned by Alembic (``migrations/``); change a model, then add a migration
 (``alembic revision --autogenerate -m "..."``, review it) — ``tests/test_migrations.py`` fails
@@ -84,7 +85,12 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     locale: Mapped[str] = mapped_column(String(16), default="en")
+    # "password", "oidc", "guest" or "local" (the single developer user without sign-in).
+    auth_method: Mapped[str] = mapped_column(String(16), default="password")
+    is_guest: Mapped[bool] = mapped_column(Boolean, default=False)
+    currency: Mapped[str | None] = mapped_column(String(3))  # preferred: INR or USD
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
     deleted_at: Mapped[datetime | None]
 
 
@@ -109,7 +115,9 @@ class Job(Base):
     script: Mapped[str] = mapped_column(Text)
     language: Mapped[str] = mapped_column(String(16))
     voice: Mapped[str | None] = mapped_column(String(200))
-    provider: Mapped[str] = mapped_column(String(32))
+    provider: Mapped[str] = mapped_column(String(32))  # as asked: a name or "auto"
+    provider_used: Mapped[str | None] = mapped_column(String(32))  # who made (or failed) it
+    title: Mapped[str] = mapped_column(String(120), default="")
     params: Mapped[dict[str, Any]] = mapped_column(default=dict)
     cost_credits: Mapped[int] = mapped_column(Integer)
     idempotency_key: Mapped[str | None] = mapped_column(String(100))
@@ -119,6 +127,8 @@ class Job(Base):
     srt_key: Mapped[str | None] = mapped_column(String(255))
     vtt_key: Mapped[str | None] = mapped_column(String(255))
     duration_s: Mapped[float | None] = mapped_column(Float)
+    media_bytes: Mapped[int] = mapped_column(Integer, default=0)  # stored size of its files
+    photo_deleted_at: Mapped[datetime | None]  # the photo's retention ran out
     # A failure's user-safe message template (an English catalog msgid) and the values that
     # fill it (``errors.render``), so a page can show it in the creator's language later.
     error_message: Mapped[str | None] = mapped_column(Text)
@@ -132,6 +142,23 @@ class Job(Base):
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class JobAttempt(Base):
+    """One try of one provider for a job (the router may try several)."""
+
+    __tablename__ = "job_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), index=True)
+    provider: Mapped[str] = mapped_column(String(32))
+    # running | succeeded | failed | cancelled | skipped (breaker open, cannot do the request)
+    outcome: Mapped[str] = mapped_column(String(16), default="running")
+    remote_id: Mapped[str | None] = mapped_column(String(255))
+    error_class: Mapped[str | None] = mapped_column(String(64))
+    error_message: Mapped[str | None] = mapped_column(Text)  # user-safe template, rendered
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
 
 
 class CreditEntry(Base):
@@ -152,21 +179,74 @@ class CreditEntry(Base):
 
 
 class Purchase(Base):
-    """A credit-pack payment through a gateway (filled in by the payments issue)."""
+    """A credit-pack payment through a gateway.
+
+    Created ``pending`` before the gateway is called (``gateway_ref`` is filled in when the
+    gateway answers); ``paid`` once, by the idempotent fulfil function. After an account is
+    deleted the row stays for tax records with ``user_id`` NULL.
+    """
 
     __tablename__ = "purchases"
     __table_args__ = (UniqueConstraint("gateway", "gateway_ref"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
     gateway: Mapped[str] = mapped_column(String(32))
-    gateway_ref: Mapped[str] = mapped_column(String(255))
+    gateway_ref: Mapped[str | None] = mapped_column(String(255))
     pack_id: Mapped[str] = mapped_column(String(64))
+    credits: Mapped[int] = mapped_column(Integer, default=0)
     currency: Mapped[str] = mapped_column(String(3))
-    amount_minor: Mapped[int] = mapped_column(Integer)
+    amount_minor: Mapped[int] = mapped_column(Integer)  # what the buyer pays, tax included
+    tax_minor: Mapped[int] = mapped_column(Integer, default=0)  # the GST part of it
+    # pending | paid | failed | expired | mismatch
     status: Mapped[str] = mapped_column(String(16), default="pending")
+    checkout_url: Mapped[str | None] = mapped_column(Text)
+    failure_reason: Mapped[str | None] = mapped_column(Text)  # for operators; no secrets
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     paid_at: Mapped[datetime | None]
+
+
+class WebhookEvent(Base):
+    """A gateway webhook delivery seen once: a replayed event id is ignored."""
+
+    __tablename__ = "webhook_events"
+    __table_args__ = (UniqueConstraint("gateway", "event_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    gateway: Mapped[str] = mapped_column(String(32))
+    event_id: Mapped[str] = mapped_column(String(255))
+    event_type: Mapped[str] = mapped_column(String(100), default="")
+    received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class ShareLink(Base):
+    """A public link to one video. Only the token's SHA-256 is stored."""
+
+    __tablename__ = "share_links"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(String(120), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+    views: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class HealthSample(Base):
+    """A health snapshot sampled for the admin page's charts (pruned after retention)."""
+
+    __tablename__ = "health_samples"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ts: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
 class Event(Base):

@@ -84,3 +84,30 @@ def delete(key: str) -> None:
         except OSError:
             break
         parent = parent.parent
+
+
+def size(key: str) -> int:
+    """Stored size of ``key`` in bytes (0 when missing)."""
+    path = _path_for(key)
+    return path.stat().st_size if path.is_file() else 0
+
+
+def materialize(key: str, folder: Path) -> Path:
+    """A local file holding ``key``'s bytes, for code that needs a path (the engine, ffmpeg).
+
+    Local storage returns the stored file itself (no copy; do not modify it); a remote back
+    end downloads into ``folder``.
+    """
+    return _path_for(key)
+
+
+def delete_job_files(job_id: str, *, keep_photo: bool = False) -> None:
+    """Remove everything stored for a job (a failed job leaves nothing but, optionally, its
+    photo for a retry)."""
+    folder = root() / "jobs" / job_id
+    if not folder.is_dir():
+        return
+    for path in folder.iterdir():
+        if keep_photo and path.name.startswith("photo"):
+            continue
+        delete(job_key(job_id, path.name))

@@ -30,14 +30,17 @@ ERROR_SOURCES = [
     ROOT / "background_tasks.py",
     *sorted((ROOT / "services").glob("*.py")),
     *sorted((ROOT / "providers").rglob("*.py")),
+    *sorted((ROOT / "payments").rglob("*.py")),
+    *sorted((ROOT / "storage").rglob("*.py")),
+    *sorted(ROOT.glob("health_monitor.py")),
+    *sorted(ROOT.glob("logging_setup.py")),
 ]
 DEVANAGARI = range(0x0900, 0x0980)
 PLACEHOLDER = re.compile(r"\{[^{}]*\}")  # {name} and {name:spec}
 
 
 def _po(lang: str):
-    with (ROOT / "locales" / lang / "LC_MESSAGES" / "messages.po").open("rb") as fh:
-        return read_po(fh, locale=lang)
+    return i18n.load_catalog(lang)
 
 
 def _extract(paths: list[Path]) -> set[str | tuple[str, ...]]:

@@ -26,7 +26,7 @@ from providers import get_provider
 from providers.base import ASPECTS, CAPTION_MODES, RESOLUTIONS
 from providers.local import speech
 from secrets_manager import get_settings
-from services import accounts, credits, jobs, photos
+from services import credits, jobs, photos
 from views._components import (
     ACTIVE_STATUSES,
     GENDER_LABELS,
@@ -41,6 +41,7 @@ from views._components import (
     show_error,
     show_unexpected,
 )
+from views._session import require_user
 
 MB = 1024 * 1024
 
@@ -537,7 +538,7 @@ def _job_panel(user_id: int) -> bool:
 
 
 def main() -> None:
-    user = accounts.current_user()
+    user = require_user()
     ui_theme.hero("TalkingPhoto", _("Turn a portrait into a video that speaks your words."))
     busy = _job_panel(user.id)
 

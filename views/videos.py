@@ -13,7 +13,7 @@ import streamlit as st
 import ui_theme
 from errors import TalkingPhotoError
 from i18n import _, format_datetime, format_seconds
-from services import accounts, jobs
+from services import jobs
 from views._components import (
     ACTIVE_STATUSES,
     STATUS_LABELS,
@@ -23,6 +23,7 @@ from views._components import (
     short_language,
     show_error,
 )
+from views._session import require_user
 
 CREATE_PAGE = "views/create.py"
 log = logging.getLogger("talkingphoto.ui")
@@ -133,7 +134,7 @@ def _job_row(job: jobs.JobView, user_id: int) -> None:
 
 
 def main() -> None:
-    user = accounts.current_user()
+    user = require_user()
     st.title(_("My videos"))
     items = jobs.list_for_user(user.id)
     if not items:

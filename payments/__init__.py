@@ -1,0 +1,1 @@
+"""Credit packs, gateways (Stripe, Razorpay, demo) and fulfilment."""

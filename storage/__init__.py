@@ -1,0 +1,1 @@
+"""Media storage back ends (filled in by the storage issue)."""

@@ -1,0 +1,7 @@
+"""Media routes served next to the UI (filled in by the storage issue)."""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute
+
+ROUTES: list[BaseRoute] = []
