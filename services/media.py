@@ -111,3 +111,9 @@ def delete_job_files(job_id: str, *, keep_photo: bool = False) -> None:
         if keep_photo and path.name.startswith("photo"):
             continue
         delete(job_key(job_id, path.name))
+
+
+def public_url(key: str, expires_s: int | None = None) -> str | None:
+    """A URL on the internet that serves ``key`` (for vendors that fetch the photo themselves),
+    or ``None`` when the storage back end has none (local disk)."""
+    return None
