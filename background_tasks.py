@@ -31,11 +31,11 @@ from typing import Any, Protocol
 from sqlalchemy import null, select, update
 from sqlalchemy.exc import OperationalError
 
-import providers
-from db.models import Event, Job, utcnow
+from db.models import Event, Job, JobAttempt, utcnow
 from db.session import session_scope
 from errors import N_, JobCancelled, JobError, TalkingPhotoError
-from providers.base import CancelToken, GenerationRequest, GenerationResult, JobContext, Provider
+from providers import router
+from providers.base import CancelToken, GenerationRequest, GenerationResult, JobContext
 from secrets_manager import get_settings, redact
 from services import credits, media
 
@@ -145,6 +145,7 @@ class _Claim:
     params: dict[str, Any]
     photo_key: str | None
     remote_id: str | None
+    provider_used: str | None
 
 
 def build_request(photo_path: Path, script: str, params: Mapping[str, Any]) -> GenerationRequest:
@@ -214,29 +215,32 @@ def _claim(job_id: str) -> _Claim | None:
             params=dict(job.params),
             photo_key=job.photo_key,
             remote_id=job.remote_id,
+            provider_used=job.provider_used,
         )
 
 
-def _provider_for(claim: _Claim) -> Provider:
-    # Seam for the router issue: choose by capabilities and fall back to the next provider on
-    # ProviderUnavailable. Until then the job runs on the provider it was submitted for.
-    return providers.get_provider(claim.provider)
-
-
 def _generate(claim: _Claim, work_dir: Path) -> GenerationResult:
+    """The router picks the provider (fallback, breakers) and records each attempt; a job
+    with a saved remote id resumes on the provider that accepted it."""
     if claim.photo_key is None or not media.exists(claim.photo_key):
         raise JobError(PHOTO_GONE)
-    request = build_request(media.local_path(claim.photo_key), claim.script, claim.params)
+    photo = media.materialize(claim.photo_key, work_dir)
+    request = build_request(photo, claim.script, claim.params)
     ctx = JobContext(
         work_dir=work_dir,
         progress=ProgressWriter(claim.id),
         cancel=CancelToken(is_cancelled=CancelPoller(claim.id)),
-        remote_id=claim.remote_id,
-        save_remote_id=lambda rid: _save_remote_id(claim.id, rid),
+        client_ref=claim.id,
+        photo_url=media.public_url(claim.photo_key),
     )
     ctx.cancel.raise_if_cancelled()
-    provider = _provider_for(claim)
-    return provider.generate(request, ctx)
+    resume = None
+    if claim.remote_id:
+        owner = claim.provider_used or (claim.provider if claim.provider != router.AUTO else None)
+        resume = (owner, claim.remote_id) if owner else None
+    return router.generate(
+        claim.provider, request, ctx, attempts=DbAttemptLog(claim.id), resume=resume
+    )
 
 
 def _store_results(job_id: str, result: GenerationResult) -> dict[str, str]:
@@ -271,6 +275,7 @@ def _store_results(job_id: str, result: GenerationResult) -> dict[str, str]:
 def _succeed(claim: _Claim, result: GenerationResult) -> None:
     keys = _store_results(claim.id, result)
     now = utcnow()
+    used = result.provider or claim.provider
     with session_scope() as session:
         done = session.execute(
             update(Job)
@@ -280,7 +285,7 @@ def _succeed(claim: _Claim, result: GenerationResult) -> None:
                 stage="done",
                 percent=100.0,
                 duration_s=float(result.duration_s),
-                provider=result.provider or claim.provider,
+                provider_used=used,
                 voice=result.voice or None,
                 notes=list(result.notes),
                 error_message=None,
@@ -291,9 +296,22 @@ def _succeed(claim: _Claim, result: GenerationResult) -> None:
                 **keys,
             )
         ).rowcount  # type: ignore[attr-defined]
+        if done == 1:
+            _charge_provider_used(session, claim, used)
     if done != 1:  # deleted (or finished elsewhere) while we rendered: keep no orphans
         for key in keys.values():
             media.delete(key)
+
+
+def _charge_provider_used(session: Any, claim: _Claim, used: str) -> None:
+    """The creator pays the price of the provider that made the video: when it is not the
+    one charged at submit (auto fell back), one ``job:<id>:adjust`` entry settles the
+    difference, so the job's ledger entries add up to exactly that price."""
+    from services.jobs import JobParams, job_cost  # services import us; import where used
+
+    final = job_cost(claim.script, JobParams.from_dict(claim.params), used)
+    if credits.adjust_job(session, claim.user_id, claim.id, final, f"price of {used}"):
+        session.execute(update(Job).where(Job.id == claim.id).values(cost_credits=final))
 
 
 def cancel_queued(job_id: str) -> bool:
@@ -336,6 +354,12 @@ def _finish(
         if changed != 1:
             return False
         credits.refund_job(session, job.user_id, job_id, f"refund: job {status}")
+        # Attempts a dead process left open end with the job.
+        session.execute(
+            update(JobAttempt)
+            .where(JobAttempt.job_id == job_id, JobAttempt.outcome == "running")
+            .values(outcome=status, finished_at=now)
+        )
         if shown is not None:
             session.add(
                 Event(
@@ -344,22 +368,97 @@ def _finish(
                     user_id=job.user_id,
                     job_id=job_id,
                     message=shown.user_message,  # operators read English
-                    data={"provider": job.provider},
+                    data={"provider": job.provider, "provider_used": job.provider_used},
                 )
             )
+    _remove_outputs(job_id)
     return True
+
+
+def _remove_outputs(job_id: str) -> None:
+    """A failed or cancelled job keeps no output files (only its photo, for a retry)."""
+    try:
+        media.delete_job_files(job_id, keep_photo=True)
+    except Exception:  # storage trouble must not undo the refund; the cleanup sweeps later
+        log.warning("job %s: output files not removed", job_id, exc_info=True)
 
 
 def _clip(text: str) -> str:
     return text if len(text) <= DETAIL_MAX_CHARS else "..." + text[-DETAIL_MAX_CHARS:]
 
 
-def _save_remote_id(job_id: str, remote_id: str) -> None:
-    # Written at once, unthrottled: after a restart we resume this remote job, not pay twice.
-    with session_scope() as session:
-        session.execute(
-            update(Job).where(Job.id == job_id).values(remote_id=remote_id, updated_at=utcnow())
-        )
+class DbAttemptLog:
+    """The router's :class:`providers.router.AttemptLog` for one job: ``JobAttempt`` rows,
+    and the job's ``provider_used`` / ``remote_id`` kept in step with the current attempt."""
+
+    def __init__(self, job_id: str) -> None:
+        self.job_id = job_id
+
+    def started(self, provider: str, remote_id: str | None) -> int:
+        now = utcnow()
+        with session_scope() as session:
+            if remote_id:  # a resume continues the attempt the dead process left open
+                open_id = session.scalar(
+                    select(JobAttempt.id).where(
+                        JobAttempt.job_id == self.job_id,
+                        JobAttempt.provider == provider,
+                        JobAttempt.remote_id == remote_id,
+                        JobAttempt.outcome == "running",
+                    )
+                )
+                if open_id is not None:
+                    return int(open_id)
+            row = JobAttempt(
+                job_id=self.job_id, provider=provider, outcome="running", remote_id=remote_id,
+                started_at=now,
+            )
+            session.add(row)
+            # A new provider has no remote job yet: a restart now must not resume the last one.
+            session.execute(
+                update(Job)
+                .where(Job.id == self.job_id)
+                .values(provider_used=provider, remote_id=remote_id, updated_at=now)
+            )
+            session.flush()
+            return int(row.id)
+
+    def saved_remote_id(self, attempt: int, provider: str, remote_id: str) -> None:
+        # Written at once: after a restart we resume this remote job, not pay twice.
+        now = utcnow()
+        with session_scope() as session:
+            session.execute(
+                update(JobAttempt).where(JobAttempt.id == attempt).values(remote_id=remote_id)
+            )
+            session.execute(
+                update(Job)
+                .where(Job.id == self.job_id)
+                .values(remote_id=remote_id, provider_used=provider, updated_at=now)
+            )
+
+    def finished(self, attempt: int, outcome: str, error: BaseException | None) -> None:
+        with session_scope() as session:
+            session.execute(
+                update(JobAttempt)
+                .where(JobAttempt.id == attempt)
+                .values(outcome=outcome, finished_at=utcnow(), **_error_columns(error))
+            )
+
+    def skipped(self, provider: str, error: TalkingPhotoError) -> None:
+        now = utcnow()
+        with session_scope() as session:
+            session.add(
+                JobAttempt(
+                    job_id=self.job_id, provider=provider, outcome="skipped", started_at=now,
+                    finished_at=now, **_error_columns(error),
+                )
+            )
+
+
+def _error_columns(error: BaseException | None) -> dict[str, Any]:
+    if error is None:
+        return {"error_class": None, "error_message": None}
+    message = error.user_message if isinstance(error, TalkingPhotoError) else None
+    return {"error_class": type(error).__name__[:64], "error_message": message}
 
 
 # ------------------------------------------------------------------ progress and cancellation

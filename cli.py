@@ -11,17 +11,20 @@ to ``--out`` and moved into place only when complete, so no partial file is ever
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import shutil
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 from typing import NoReturn
 
 import providers
 from errors import ConfigError, InputError, LanguageError, TalkingPhotoError, VoiceError
+from providers import router
 from providers.base import (
     ASPECTS,
     CAPTION_MODES,
@@ -60,7 +63,10 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--language", required=True, help="language code, e.g. en, hi")
     gen.add_argument("--out", required=True, type=Path, help="output .mp4 path")
     gen.add_argument("--voice", help="voice id (see the voices command); default per language")
-    gen.add_argument("--provider", default="local", help="generator (default: local)")
+    gen.add_argument("--provider", default="local",
+                     help="local (default), d_id, heygen, synthesia, luma, or auto: the first "
+                          "available in [providers] order; vendors are set up in settings or "
+                          "TALKINGPHOTO__<SECTION>__<KEY> variables")
     gen.add_argument("--resolution", type=int, default=720, choices=RESOLUTIONS)
     gen.add_argument("--aspect", default="9:16", choices=ASPECTS)
     gen.add_argument("--captions", default="none", choices=CAPTION_MODES,
@@ -74,7 +80,27 @@ def build_parser() -> argparse.ArgumentParser:
     voices.add_argument("--language", help="language code; all languages if omitted")
     voices.add_argument("--provider", default="local")
     voices.add_argument("--json", action="store_true")
+
+    health = sub.add_parser("health", help="status of the app (the same as GET /api/health)")
+    health.add_argument("--json", action="store_true", help="print the JSON report")
+    health.add_argument("--check-keys", action="store_true",
+                        help="call each configured provider's key check (network) first")
     return parser
+
+
+def cmd_health(args: argparse.Namespace) -> int:
+    """Print the health report; exit 1 when the status is down (like HTTP 503)."""
+    import health_monitor
+
+    if args.check_keys:
+        health_monitor.check_provider_keys()
+        health_monitor.probe_remote_storage()
+    report = health_monitor.snapshot().to_json()
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        print(health_monitor.format_report(report))
+    return EXIT_FAILED if report["status"] == "down" else 0
 
 
 def cmd_voices(args: argparse.Namespace) -> None:
@@ -116,18 +142,25 @@ def cmd_generate(args: argparse.Namespace) -> None:
                          params={"folder": out.parent})
     if not args.photo.is_file():
         raise InputError("The photo {photo} does not exist.", params={"photo": args.photo})
-    provider = providers.get_provider(args.provider)
+    probe = GenerationRequest(photo_path=args.photo, script=args.script, language=args.language)
+    first = router.plan(args.provider, probe)[0]  # auto: the first that fits
+    provider = router.client(first)
     script = clean_script(args.script, max_chars=min(limits.max_script_chars,
                                                       provider.capabilities().max_script_chars))
-    _check_choice(provider, args.language, args.voice)
+    if args.provider == router.AUTO and args.voice:
+        raise VoiceError("--voice needs a specific --provider; auto uses each service's "
+                         "default voice.")
+    if first == "local":  # vendors' voices are checked by the vendor (listing needs network)
+        _check_choice(provider, args.language, args.voice)
+    else:
+        provider.validate(dataclasses.replace(probe, script=script, voice=args.voice,
+                                              resolution=args.resolution, aspect=args.aspect,
+                                              captions=args.captions))
     photo = prepare_photo(
         args.photo.read_bytes(), max_bytes=limits.max_upload_mb * MB,
         max_megapixels=limits.max_megapixels, min_side_px=limits.min_photo_side_px,
         max_side_px=limits.max_photo_side_px,
     )
-    if args.provider == "local":  # other providers are configured from settings
-        provider = providers.get_provider("local", min_face_px=limits.min_face_px)
-
     work = Path(tempfile.mkdtemp(prefix=f".{out.stem}.", suffix=".tmp", dir=out.parent))
     try:
         photo_path = work / ("photo.png" if photo.data.startswith(b"\x89PNG") else "photo.jpg")
@@ -137,8 +170,9 @@ def cmd_generate(args: argparse.Namespace) -> None:
             resolution=args.resolution, aspect=args.aspect, captions=args.captions,
             head_motion=args.head_motion, speed=args.speed, pitch=args.pitch,
         )
-        result = provider.generate(request, JobContext(work_dir=work / "job",
-                                                       progress=_progress_printer(args.json)))
+        ctx = JobContext(work_dir=work / "job", progress=_progress_printer(args.json),
+                         client_ref=f"cli-{uuid.uuid4().hex}")
+        result = router.generate(args.provider, request, ctx)
         extra: dict[str, str] = {}
         if args.captions == "srt" and result.srt_path and result.vtt_path:
             for src, suffix in ((result.srt_path, ".srt"), (result.vtt_path, ".vtt")):
@@ -183,6 +217,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "voices":
             cmd_voices(args)
+        elif args.command == "health":
+            return cmd_health(args)
         else:
             cmd_generate(args)
     except KeyboardInterrupt:

@@ -19,11 +19,16 @@ Anything else that escapes is a bug: the page's error boundary logs it with a re
     │   └── JobNotFound
     ├── ProviderError(provider)
     │   ├── ProviderUnavailable     timeout, rate limited (retry_after_s), out of credits, 5xx
+    │   │   ├── ProviderTimeout     no answer in time (a call, or the whole job's deadline)
+    │   │   ├── ProviderRateLimited 429 past our retries (retry_after_s)
+    │   │   └── ProviderOutOfCredit the vendor account has no credit left
     │   ├── ProviderRejected        bad input, no face, moderation
-    │   └── ProviderAuthError       wrong or missing key
+    │   ├── ProviderAuthError       wrong or missing key
+    │   └── ProviderProtocolError   an answer we do not understand (unknown status, bad JSON)
     ├── AccountError
     │   ├── AuthError               wrong e-mail or password, not signed in
     │   ├── SignupError             e-mail taken, weak password, invalid e-mail
+    │   ├── InvalidToken            a signed link or state that is forged or expired
     │   └── RateLimited             too many attempts (retry_after_s)
     ├── PaymentError(gateway)
     │   ├── PaymentVerificationError  forged or stale signature / state
@@ -184,6 +189,25 @@ class ProviderAuthError(ProviderError):
     default_message = N_("The video service is not configured correctly.")
 
 
+class ProviderTimeout(ProviderUnavailable):
+    default_message = N_("The video service did not answer in time.")
+
+
+class ProviderRateLimited(ProviderUnavailable):
+    default_message = N_("The video service is busy right now; please try again in a minute.")
+
+
+class ProviderOutOfCredit(ProviderUnavailable):
+    default_message = N_("The video service has run out of credit.")
+
+
+class ProviderProtocolError(ProviderError):
+    """The vendor answered with something its documented contract does not allow (an
+    unknown job status, a body that is not JSON): never read as "still running"."""
+
+    default_message = N_("The video service sent an answer we could not understand.")
+
+
 class AccountError(TalkingPhotoError):
     default_message = N_("That account action could not be completed.")
 
@@ -194,6 +218,23 @@ class AuthError(AccountError):
 
 class SignupError(AccountError):
     default_message = N_("That account could not be created.")
+
+
+class InvalidToken(AccountError):
+    """A signed link or state (services.tokens) that is forged, altered or expired."""
+
+    default_message = N_("This link is not valid.")
+
+    def __init__(
+        self,
+        user_message: str | None = None,
+        *,
+        params: Mapping[str, object] | None = None,
+        detail: str | None = None,
+        expired: bool = False,
+    ) -> None:
+        super().__init__(user_message, params=params, detail=detail)
+        self.expired = expired
 
 
 class RateLimited(AccountError):
@@ -249,6 +290,12 @@ class StorageUnavailable(StorageError):
 
 class StorageKeyError(StorageError):
     default_message = N_("That file was not found.")
+
+
+class InvalidStorageKey(StorageKeyError, ValueError):
+    """A key that could name something outside the store (``..``, absolute, backslash).
+
+    Also a ValueError: it is a programming error, never the creator's input."""
 
 
 class ShareError(TalkingPhotoError):

@@ -1,7 +1,9 @@
 """Provider registry: names -> lazily imported classes, chosen by settings.
 
 ``get_provider("local")`` returns an instance; an unknown name is a :class:`ConfigError`
-that lists the valid names. Cloud adapters are added here by a later issue.
+that lists the valid names. Entries are "module:Class" strings, imported only when used, so
+listing providers never pays for a vendor's code. Which providers are *configured* (keys
+set), their order, fallback and circuit breakers live in :mod:`providers.router`.
 """
 
 from __future__ import annotations
@@ -14,6 +16,17 @@ from providers.base import Provider
 
 REGISTRY: dict[str, str] = {
     "local": "providers.local:LocalProvider",
+    "d_id": "providers.d_id:DIdProvider",
+    "heygen": "providers.heygen:HeyGenProvider",
+    "synthesia": "providers.synthesia:SynthesiaProvider",
+    "luma": "providers.luma:LumaProvider",
+}
+# The settings section holding each cloud provider's key, URLs and price.
+SETTINGS_SECTIONS: dict[str, str] = {
+    "d_id": "d_id",
+    "heygen": "heygen",
+    "synthesia": "synthesia",
+    "luma": "luma_ai",
 }
 
 

@@ -47,6 +47,8 @@ class Capabilities:
     aspects: tuple[str, ...] = ASPECTS
     needs_network: bool = False
     cost_credits_per_minute: int = 0
+    captions: bool = True  # can write SRT/VTT or burn captions (cloud vendors: no)
+    needs_public_photo: bool = False  # fetches the photo from a public URL (Luma)
 
 
 @dataclass(frozen=True)
@@ -132,6 +134,11 @@ class JobContext:
     cancel: CancelToken = field(default_factory=CancelToken)
     remote_id: str | None = None  # set when resuming a cloud job
     save_remote_id: Callable[[str], None] = lambda _rid: None
+    # Our own id for this work (the job id), sent to vendors that echo it back, so a create
+    # whose answer was lost can be found again instead of paid for twice.
+    client_ref: str = ""
+    # The photo at a public URL (remote storage), for vendors that fetch it themselves.
+    photo_url: str | None = None
 
 
 class Provider(ABC):

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import math
 import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -79,6 +81,25 @@ def job_refund_reference(job_id: str) -> str:
     return f"job:{job_id}:refund"
 
 
+def job_adjust_reference(job_id: str) -> str:
+    return f"job:{job_id}:adjust"
+
+
+def adjust_job(session: Session, user_id: int, job_id: str, final_cost: int, reason: str) -> int:
+    """Make the job's net charge ``final_cost`` (the provider that really made it may price
+    differently from the one charged at submit): one idempotent entry for the difference.
+    Returns the credits given back (negative: charged extra); 0 when nothing moved."""
+    debit = session.scalar(
+        select(CreditEntry.amount).where(CreditEntry.reference == job_debit_reference(job_id))
+    )
+    if debit is None:
+        return 0
+    delta = -debit - int(final_cost)
+    if delta == 0:
+        return 0
+    return delta if post(session, user_id, delta, job_adjust_reference(job_id), reason) else 0
+
+
 def refund_job(session: Session, user_id: int, job_id: str, reason: str) -> bool:
     """Give back exactly what the job's debit took, once; False if nothing was (re)paid."""
     debit = session.scalar(
@@ -87,6 +108,26 @@ def refund_job(session: Session, user_id: int, job_id: str, reason: str) -> bool
     if debit is None or debit >= 0:
         return False
     return post(session, user_id, -debit, job_refund_reference(job_id), reason)
+
+
+@dataclass(frozen=True)
+class LedgerEntryView:
+    amount: int
+    reference: str
+    reason: str
+    created_at: datetime
+
+
+def entries(user_id: int, limit: int = 200) -> list[LedgerEntryView]:
+    """The user's ledger, newest first (the receipts page)."""
+    with session_scope() as session:
+        rows = session.scalars(
+            select(CreditEntry)
+            .where(CreditEntry.user_id == user_id)
+            .order_by(CreditEntry.created_at.desc(), CreditEntry.id.desc())
+            .limit(limit)
+        )
+        return [LedgerEntryView(e.amount, e.reference, e.reason, e.created_at) for e in rows]
 
 
 # ------------------------------------------------------------------------------------ price

@@ -21,17 +21,19 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import background_tasks
-import providers
-from db.models import ACTIVE_STATUSES, Job, User, utcnow
+from db.models import ACTIVE_STATUSES, Job, JobAttempt, User, utcnow
 from db.session import session_scope
 from errors import (
     N_,
+    InputError,
     InsufficientCredits,
     JobError,
     JobNotFound,
     QueueFull,
+    VoiceError,
     render,
 )
+from providers import router
 from secrets_manager import get_settings
 from services import credits, media
 
@@ -85,6 +87,15 @@ class JobView:
     vtt_path: Path | None
     cancel_requested: bool = False  # running and asked to stop; the worker has not yet
     error_params: dict[str, Any] = dataclasses.field(default_factory=dict)  # fill the template
+    # Storage keys, for any back end: pages ask services.media for URLs. The *_path fields
+    # above are the local files on local disk and None on S3/Cloudinary.
+    video_key: str | None = None
+    thumbnail_key: str | None = None
+    srt_key: str | None = None
+    vtt_key: str | None = None
+    media_bytes: int = 0
+    photo_deleted_at: datetime | None = None
+    provider_used: str | None = None  # who made (or last tried) it; ``provider`` is as asked
 
     @property
     def active(self) -> bool:
@@ -99,7 +110,8 @@ class JobView:
 
 
 def _path(key: str | None) -> Path | None:
-    return media.local_path(key) if key else None
+    # Local disk only: listing jobs must never download videos from a remote store.
+    return media.local_file(key) if key else None
 
 
 def _view(job: Job) -> JobView:
@@ -126,6 +138,13 @@ def _view(job: Job) -> JobView:
         cancel_requested=job.cancel_requested,
         # Rows failed before migration 0002 have no params: their message is plain English.
         error_params=dict(job.error_params or {}),
+        video_key=job.video_key,
+        thumbnail_key=job.thumbnail_key,
+        srt_key=job.srt_key,
+        vtt_key=job.vtt_key,
+        media_bytes=int(job.media_bytes or 0),
+        photo_deleted_at=job.photo_deleted_at,
+        provider_used=job.provider_used,
     )
 
 
@@ -162,8 +181,8 @@ def _submit(
         existing = _find_by_idempotency_key(user_id, idempotency_key)
         if existing is not None:
             return existing
-    script = _validate(script, params)
-    cost = credits.estimate_cost(credits.estimate_duration_s(script, params.language, params.speed))
+    script, charged_by = _validate(script, params)
+    cost = job_cost(script, params, charged_by)
     job_id = str(uuid.uuid4())
     photo_key = media.put(media.job_key(job_id, "photo" + _photo_suffix(photo_data)), photo_data)
     try:
@@ -214,16 +233,46 @@ def _photo_suffix(data: bytes) -> str:
     return ".png" if data.startswith(b"\x89PNG\r\n\x1a\n") else ".jpg"
 
 
-def _validate(script: str, params: JobParams) -> str:
-    """The cleaned script, after the provider checked every parameter against its abilities."""
+def _validate(script: str, params: JobParams) -> tuple[str, str]:
+    """The cleaned script and the provider whose price is charged at submit (for ``auto``
+    the first candidate), after that provider checked every parameter.
+
+    For ``auto`` no voice may be chosen: each service speaks with its own default voice
+    (voice ids differ between services, and a fallback must still work)."""
     from services.photos import clean_script  # owned by the engine; imported where used
 
-    provider = providers.get_provider(params.provider)
+    if params.provider == router.AUTO and params.voice is not None:
+        raise VoiceError(
+            N_("Choose a voice only with a specific video service; Auto uses each "
+               "service's default voice."),
+        )
+    request = background_tasks.build_request(Path(), script, dataclasses.asdict(params))
+    first = router.plan(params.provider, request)[0]
+    provider = router.client(first)
     limit = min(get_settings().limits.max_script_chars, provider.capabilities().max_script_chars)
     script = clean_script(script, max_chars=limit)
     # The photo is checked at upload (services.photos); everything else is the provider's call.
-    provider.validate(background_tasks.build_request(Path(), script, dataclasses.asdict(params)))
-    return script
+    provider.validate(dataclasses.replace(request, script=script))
+    if provider.capabilities().needs_public_photo and not storage_has_public_urls():
+        raise InputError(
+            N_(
+                "{provider} needs the photo at a public web address; the operator must set up "
+                "S3 or Cloudinary storage. Choose another video service."
+            ),
+            params={"provider": router.label(first)},
+        )
+    return script, first
+
+
+def storage_has_public_urls() -> bool:
+    """Whether storage can hand a vendor a public URL (local disk cannot)."""
+    return media.public_url(media.job_key("probe", "photo.jpg")) is not None
+
+
+def job_cost(script: str, params: JobParams, provider: str) -> int:
+    """Credits for this script on ``provider`` (its ``credits_per_started_30s``)."""
+    seconds = credits.estimate_duration_s(script, params.language, params.speed)
+    return credits.estimate_cost(seconds, router.price_per_started_30s(provider))
 
 
 def _check_can_submit(session: Session, user_id: int, cost: int) -> None:
@@ -280,6 +329,34 @@ def get(job_id: str, user_id: int) -> JobView:
         return _view(_owned(session, job_id, user_id))
 
 
+@dataclass(frozen=True)
+class AttemptView:
+    """One provider tried for a job (``outcome``: running, succeeded, failed, cancelled,
+    skipped); ``error_message`` is user-safe English, for operators and the job's details."""
+
+    provider: str
+    outcome: str
+    remote_id: str | None
+    error_class: str | None
+    error_message: str | None
+    started_at: datetime
+    finished_at: datetime | None
+
+
+def attempts(job_id: str, user_id: int) -> list[AttemptView]:
+    """The providers tried for a job, in order; JobNotFound unless it is the user's."""
+    with session_scope() as session:
+        _owned(session, job_id, user_id)
+        rows = session.scalars(
+            select(JobAttempt).where(JobAttempt.job_id == job_id).order_by(JobAttempt.id)
+        )
+        return [
+            AttemptView(a.provider, a.outcome, a.remote_id, a.error_class, a.error_message,
+                        a.started_at, a.finished_at)
+            for a in rows
+        ]
+
+
 def list_for_user(user_id: int, limit: int = 50) -> list[JobView]:
     """The user's jobs, newest first."""
     with session_scope() as session:
@@ -310,17 +387,35 @@ def cancel(job_id: str, user_id: int) -> JobView:
 
 
 def delete(job_id: str, user_id: int) -> None:
-    """Remove a finished job's files and row. Raises JobError while it is queued or running."""
+    """The one way a video goes (the creator, account deletion, video retention): its share
+    links are revoked, its row deleted, then its files removed. Raises JobError while it is
+    queued or running.
+
+    Files go after the commit (a failed commit must not leave a row without its files). If
+    the store fails then, the row is already gone and the files are orphans, which
+    ``services.lifecycle.run_cleanup`` removes; the creator's delete still succeeds.
+    """
+    import logging
+
+    from errors import StorageError
+    from services import sharing
+
     with session_scope() as session:
         job = _owned(session, job_id, user_id)
         if job.status in ACTIVE_STATUSES:
             raise JobError(N_("This video is still being made; cancel it first."))
         keys = [job.photo_key, job.video_key, job.thumbnail_key, job.srt_key, job.vtt_key]
+        sharing.revoke_for_job(session, job_id)
         session.delete(job)
-    # Files go after the commit: a failed commit must not leave a row without its files.
-    for key in keys:
-        if key:
-            media.delete(key)
+    try:
+        for key in keys:
+            if key:
+                media.delete(key)
+        media.delete_job_files(job_id)  # anything else under the job's prefix
+    except StorageError as exc:
+        logging.getLogger("talkingphoto.jobs").warning(
+            "job %s deleted; files left for the cleanup: %s", job_id, exc.detail
+        )
 
 
 def retry(job_id: str, user_id: int, *, idempotency_key: str | None = None) -> JobView:
