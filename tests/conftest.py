@@ -141,3 +141,68 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     yield folder
     if reset_settings_cache is not None:
         reset_settings_cache()
+
+
+# --------------------------------------------------------------- accounts, payments, rate limits
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits() -> Iterator[None]:
+    """Rate-limit counters live in process memory: no test may inherit another's attempts."""
+    yield
+    module = sys.modules.get("services.ratelimit")
+    if module is not None:
+        module.reset_for_tests()
+
+
+@pytest.fixture
+def accounts_env(
+    settings_env: Callable[..., None], monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Callable[..., None]]:
+    """``settings_env`` plus cheap Argon2 parameters (the hashes stay real Argon2id), fresh
+    rate limits, token keys and demo-gateway state. Yields ``settings_env``."""
+    from argon2 import PasswordHasher
+
+    from payments import demo
+    from services import accounts, ratelimit, tokens
+
+    monkeypatch.setattr(
+        accounts, "HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    )
+    ratelimit.reset_for_tests()
+    tokens.reset_for_tests()
+    demo.reset_for_tests()
+    yield settings_env
+    demo.reset_for_tests()
+    tokens.reset_for_tests()
+
+
+@pytest.fixture
+def fake_stripe(accounts_env: Callable[..., None]) -> Iterator[object]:
+    """A running tests.fakes.stripe_api.FakeStripe wired into [stripe] settings."""
+    from tests.fakes.stripe_api import FakeStripe
+
+    with FakeStripe(secret_key="sk_test_" + "f" * 24) as fake:
+        accounts_env(
+            features__enable_payments="true",
+            stripe__secret_key=fake.secret_key,
+            stripe__webhook_secret="whsec_test_" + "w" * 24,
+            stripe__api_base=fake.url,
+        )
+        yield fake
+
+
+@pytest.fixture
+def fake_razorpay(accounts_env: Callable[..., None]) -> Iterator[object]:
+    """A running tests.fakes.razorpay_api.FakeRazorpay wired into [razorpay] settings."""
+    from tests.fakes.razorpay_api import FakeRazorpay
+
+    with FakeRazorpay(key_id="rzp_test_fake", key_secret="rzp_secret_" + "k" * 16) as fake:
+        accounts_env(
+            features__enable_payments="true",
+            razorpay__key_id=fake.key_id,
+            razorpay__key_secret=fake.key_secret,
+            razorpay__webhook_secret="rzp_whsec_" + "h" * 16,
+            razorpay__api_base=fake.url,
+        )
+        yield fake
