@@ -1,35 +1,53 @@
-"""Job media (photos, videos, thumbnails, captions) on local disk under ``<data_dir>/media``.
+"""Job media (photos, videos, thumbnails, captions) through the configured storage back end.
 
-A deliberately tiny interface — :func:`put`, :func:`local_path`, :func:`exists`, :func:`delete`
-— addressed by *keys* such as ``jobs/<job id>/video.mp4``. The database stores keys, never
-paths, so the storage issue can swap this module for an S3/Cloudinary back end without a
-schema change. Keys are validated: no absolute paths, no ``..``, no backslashes.
+Addressed by *keys* such as ``jobs/<job id>/video.mp4``; the database stores keys, never paths
+or URLs. The back end is ``[storage] backend`` (see :mod:`storage`): local disk by default, S3
+or Cloudinary when configured. Callers use only these functions:
+
+    job_key, put, exists, delete, size, open, delete_job_files        any back end
+    local_path(key), materialize(key, folder)                         a file on this machine
+    playback_url(key), download_url(key, name), public_url(key)       URLs for browsers/vendors
+
+Bad keys raise :class:`errors.InvalidStorageKey` (also a ``ValueError``); a store that cannot
+be reached raises :class:`errors.StorageUnavailable`; a missing object read with :func:`open`
+raises :class:`errors.StorageKeyError`.
+
+**URLs.** Remote back ends hand out their own signed URLs (S3 presigned, Cloudinary signed).
+Local disk has none, so :func:`playback_url` returns the app's route ``/api/media/<token>``
+(``storage/routes.py``): a path, relative to the app; pages turn it into an absolute URL. The
+token is signed (``services.tokens``, purpose ``"media"``) and expires after ``[storage]
+url_expiry_s``. URLs are reused for a while (see :data:`_urls`) so a page rerun hands the
+player the same URL and playback does not restart.
 """
 
 from __future__ import annotations
 
-import os
-import re
-import shutil
-import tempfile
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
+import storage
 from secrets_manager import get_settings
 
-_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*$")
+MEDIA_ROUTE = "/api/media/"
+TOKEN_PURPOSE = "media"
+URL_CACHE_MAX = 2048
+_urls: OrderedDict[tuple[object, ...], str] = OrderedDict()
+_urls_lock = threading.Lock()
+
+
+def _store() -> storage.Storage:
+    return storage.get_storage()
 
 
 def root() -> Path:
-    """The media folder (created on demand)."""
+    """The local media folder (created on demand); used by the local back end only."""
     path = get_settings().app.data_dir / "media"
     path.mkdir(parents=True, exist_ok=True)
     return path
-
-
-def _path_for(key: str) -> Path:
-    if not _KEY.fullmatch(key) or ".." in key.split("/"):
-        raise ValueError(f"invalid media key {key!r}")
-    return root() / key
 
 
 def job_key(job_id: str, name: str) -> str:
@@ -41,55 +59,60 @@ def put(key: str, source: bytes | Path) -> str:
     """Store ``source`` under ``key`` and return the key.
 
     Bytes are written; a :class:`Path` is *moved* (the job's work folder is thrown away
-    afterwards, so a move avoids copying a video). Writes go through a temporary file in the
-    same folder and an atomic rename, so a reader never sees half a file.
+    afterwards, so a move avoids copying a video). A reader never sees half an object.
     """
-    target = _path_for(key)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=target.suffix)
-    tmp = Path(tmp_name)
-    try:
-        if isinstance(source, bytes):
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(source)
-        else:
-            os.close(fd)
-            shutil.move(os.fspath(source), tmp)
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    _store().put(storage.check_key(key), source)
     return key
 
 
-def local_path(key: str) -> Path:
-    """A local file path for reading ``key`` (may not exist: check :func:`exists`)."""
-    return _path_for(key)
+def open(key: str) -> BinaryIO:
+    """A readable stream of ``key`` (close it); never the whole object in memory."""
+    return _store().open(storage.check_key(key))
 
 
 def exists(key: str) -> bool:
-    return _path_for(key).is_file()
+    return _store().exists(storage.check_key(key))
 
 
 def delete(key: str) -> None:
-    """Remove ``key``; a missing file is fine. Empty folders left behind are removed, except
-    the top-level one (``jobs/``), which a concurrent :func:`put` may be about to use."""
-    path = _path_for(key)
-    path.unlink(missing_ok=True)
-    keep = root() / key.split("/", 1)[0]
-    parent = path.parent
-    while parent != keep and keep in parent.parents:
-        try:
-            parent.rmdir()  # only succeeds when empty
-        except OSError:
-            break
-        parent = parent.parent
+    """Remove ``key``; a missing object is fine."""
+    _store().delete(storage.check_key(key))
 
 
 def size(key: str) -> int:
     """Stored size of ``key`` in bytes (0 when missing)."""
-    path = _path_for(key)
-    return path.stat().st_size if path.is_file() else 0
+    return _store().size(storage.check_key(key))
+
+
+def total_size(*keys: str | None) -> int:
+    """The stored size of several keys together (``None`` entries are skipped)."""
+    return sum(size(key) for key in keys if key)
+
+
+def _cache_dir() -> Path:
+    return get_settings().app.data_dir / "cache" / "media"
+
+
+def local_file(key: str) -> Path | None:
+    """The stored file itself when media lives on this disk, else ``None`` (never downloads)."""
+    return _store().local_path(storage.check_key(key))
+
+
+def local_path(key: str) -> Path:
+    """A local file path for reading ``key``.
+
+    Local disk: the stored file itself (may not exist: check :func:`exists`). A remote back
+    end: a copy in ``<data_dir>/cache/media`` downloaded on first use (the cleanup removes
+    old copies); prefer :func:`materialize` with the job's work folder there.
+    """
+    store = _store()
+    own = store.local_path(storage.check_key(key))
+    if own is not None:
+        return own
+    cached = _cache_dir() / key
+    if not cached.is_file():
+        store.download(key, cached)
+    return cached
 
 
 def materialize(key: str, folder: Path) -> Path:
@@ -98,22 +121,111 @@ def materialize(key: str, folder: Path) -> Path:
     Local storage returns the stored file itself (no copy; do not modify it); a remote back
     end downloads into ``folder``.
     """
-    return _path_for(key)
+    store = _store()
+    own = store.local_path(storage.check_key(key))
+    if own is not None:
+        return own
+    return store.download(key, folder / key.rsplit("/", 1)[-1])
 
 
 def delete_job_files(job_id: str, *, keep_photo: bool = False) -> None:
     """Remove everything stored for a job (a failed job leaves nothing but, optionally, its
     photo for a retry)."""
-    folder = root() / "jobs" / job_id
-    if not folder.is_dir():
-        return
-    for path in folder.iterdir():
-        if keep_photo and path.name.startswith("photo"):
+    store = _store()
+    prefix = job_key(storage.check_key(job_id), "")
+    for obj in list(store.list(prefix)):
+        if keep_photo and obj.key[len(prefix) :].startswith("photo"):
             continue
-        delete(job_key(job_id, path.name))
+        store.delete(obj.key)
+    cached = _cache_dir() / "jobs" / job_id  # downloaded copies (remote back ends) go too
+    if cached.is_dir():
+        for path in cached.iterdir():
+            if not (keep_photo and path.name.startswith("photo")):
+                path.unlink(missing_ok=True)
+
+
+# ------------------------------------------------------------------------------------ URLs
+
+
+def _window(expires_s: int) -> tuple[int, int]:
+    """(start of the current reuse window, its length): URLs made in one window are reused,
+    so each keeps at least ``expires_s - length`` seconds of life."""
+    length = max(1, min(600, expires_s // 4))
+    now = int(time.time())
+    return now - now % length, length
+
+
+def _cached(cache_key: tuple[object, ...], make: Callable[[], str]) -> str:
+    with _urls_lock:
+        if cache_key in _urls:
+            _urls.move_to_end(cache_key)
+            return _urls[cache_key]
+    url = str(make())
+    with _urls_lock:
+        _urls[cache_key] = url
+        while len(_urls) > URL_CACHE_MAX:
+            _urls.popitem(last=False)
+    return url
+
+
+def _url(key: str, download_name: str | None, share_id: int | None, expires_s: int | None) -> str:
+    storage.check_key(key)
+    store = _store()
+    life = int(expires_s or get_settings().storage.url_expiry_s)
+    start, _length = _window(life)
+    cache_key = (store, key, download_name, share_id, life, start)
+
+    def make() -> str:
+        remote = store.url(key, expires_s=life, download_name=download_name)
+        if remote is not None:
+            return remote
+        from services import tokens
+
+        claims: dict[str, object] = {"k": key, "e": start + life}  # "e": for Cache-Control
+        if download_name:
+            claims["n"] = download_name
+        if share_id is not None:
+            claims["s"] = share_id
+        return MEDIA_ROUTE + tokens.sign(TOKEN_PURPOSE, claims, life, now=start)
+
+    return _cached(cache_key, make)
+
+
+def playback_url(key: str, *, share_id: int | None = None) -> str:
+    """A URL the browser's player can stream (and seek in) for ``[storage] url_expiry_s``.
+
+    Remote back ends: their signed URL (absolute). Local disk: ``/api/media/<token>``, a path
+    relative to the app (see :func:`absolute`). ``share_id``: the URL stops working as soon
+    as that share link is revoked (local route; remote URLs run out at their expiry)."""
+    return _url(key, None, share_id, None)
+
+
+def download_url(key: str, file_name: str) -> str:
+    """Like :func:`playback_url`, served as an attachment named ``file_name``."""
+    return _url(key, file_name, None, None)
 
 
 def public_url(key: str, expires_s: int | None = None) -> str | None:
     """A URL on the internet that serves ``key`` (for vendors that fetch the photo themselves),
     or ``None`` when the storage back end has none (local disk)."""
-    return None
+    url = _store().url(storage.check_key(key), expires_s=int(expires_s or 3600))
+    return url if url and url.startswith(("http://", "https://")) else None
+
+
+def absolute(url: str, origin: str) -> str:
+    """``url`` made absolute against ``origin`` (``scheme://host[:port]``) when it is a path."""
+    return url if url.startswith(("http://", "https://")) else origin.rstrip("/") + url
+
+
+def read_token(token: str) -> dict[str, object]:
+    """The claims of a media route token (``k`` key, ``e`` expiry in unix seconds, ``n``
+    download name, ``s`` share id);
+    :class:`errors.InvalidToken` when forged or expired."""
+    from services import tokens
+
+    return tokens.verify(TOKEN_PURPOSE, token)
+
+
+def clear_url_cache() -> None:
+    with _urls_lock:
+        _urls.clear()

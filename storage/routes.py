@@ -1,7 +1,160 @@
-"""Media routes served next to the UI (filled in by the storage issue)."""
+"""Routes next to the UI: ``GET /api/media/<token>`` (stored media for browsers, with HTTP
+Range so phones can seek) and ``GET /api/share/<token>`` (a shared video's link preview).
+
+The token (``services.media.playback_url``/``download_url``) is signed and expires, and names
+one key; the route never takes a key or a path from the URL. Answers:
+
+* 200 with the whole file, or 206 with the requested bytes (``Range: bytes=a-b``, suffix and
+  multi-range too; ``Content-Range``), 416 for a range past the end (Starlette's FileResponse
+  reads the file in chunks: a video is never loaded into memory);
+* ``Cache-Control: private`` for the token's remaining life (the content under a token never
+  changes), ``Accept-Ranges``, ``ETag``/``Last-Modified`` (conditional requests),
+  ``X-Content-Type-Options: nosniff``; ``Content-Disposition: attachment`` for downloads;
+* 403 for a forged or expired token or a revoked share link, 404 for a missing file;
+* remote back ends (S3, Cloudinary): 302 to their own signed URL (``no-store``).
+
+``/api/share/<token>`` exists because Streamlit pages cannot carry Open Graph tags: Streamlit
+serves one static ``index.html`` and adds everything else with JavaScript, which link-preview
+crawlers (WhatsApp, Facebook, X, LinkedIn) do not run. This route answers a small HTML page
+with ``og:title``/``og:video``/``og:image`` and sends browsers on to ``/share?t=<token>``
+(meta refresh, so crawlers stay and read the tags). It never counts a view.
+
+Sync endpoints: Starlette runs them in its thread pool, so the DB and disk never block the loop.
+"""
 
 from __future__ import annotations
 
-from starlette.routing import BaseRoute
+import html
+import logging
+import time
+from urllib.parse import quote
 
-ROUTES: list[BaseRoute] = []
+from starlette.requests import Request
+from starlette.responses import (
+    FileResponse,
+    HTMLResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+)
+from starlette.routing import BaseRoute, Route
+
+log = logging.getLogger("talkingphoto.media")
+
+MAX_CACHE_S = 3600
+
+
+def _text(status: int, body: str) -> PlainTextResponse:
+    return PlainTextResponse(body, status_code=status, headers={"Cache-Control": "no-store"})
+
+
+def media(request: Request) -> Response:
+    import storage
+    from errors import StorageError, TalkingPhotoError
+    from services import media as media_service
+    from services import sharing
+
+    token = request.path_params["token"]
+    try:
+        claims = media_service.read_token(token)
+        key = storage.check_key(str(claims["k"]))
+    except (TalkingPhotoError, KeyError):
+        return _text(403, "This link is not valid or has expired.")
+    share_id = claims.get("s")
+    if share_id is not None and not sharing.link_is_active(int(str(share_id))):
+        return _text(403, "This video is no longer shared.")
+    name = claims.get("n")
+    download_name = str(name) if name else None
+    try:
+        store = storage.get_storage()
+        path = store.local_path(key)
+        if path is None:  # remote: the store's own signed URL serves it
+            url = store.url(key, expires_s=_remote_expiry(), download_name=download_name)
+            if url is None:
+                return _text(404, "Not found.")
+            return RedirectResponse(url, status_code=302, headers={"Cache-Control": "no-store"})
+    except StorageError:
+        log.warning("media route: storage error for %s", key, exc_info=True)
+        return _text(503, "Storage is unavailable; please try again.")
+    if not path.is_file():
+        return _text(404, "Not found.")
+    expires = claims.get("e")
+    remaining = int(float(str(expires)) - time.time()) if expires is not None else MAX_CACHE_S
+    max_age = max(0, min(MAX_CACHE_S, remaining))
+    return FileResponse(
+        path,
+        media_type=storage.content_type(key),
+        filename=download_name,
+        content_disposition_type="attachment" if download_name else "inline",
+        headers={
+            "Cache-Control": f"private, max-age={max_age}",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+def _remote_expiry() -> int:
+    from secrets_manager import get_settings
+
+    return get_settings().storage.url_expiry_s
+
+
+PREVIEW = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<title>{title}</title>
+<meta name="robots" content="noindex">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta property="og:site_name" content="TalkingPhoto">
+<meta property="og:type" content="{og_type}">
+<meta property="og:title" content="{title}">
+<meta property="og:description" content="{description}">
+<meta property="og:url" content="{page}">
+{media}<meta name="twitter:card" content="{card}">
+<meta http-equiv="refresh" content="0; url={page}">
+</head><body><p><a href="{page}">{title}</a></p></body></html>
+"""
+
+
+def share_preview(request: Request) -> HTMLResponse:
+    from errors import TalkingPhotoError
+    from services import media as media_service
+    from services import sharing
+
+    token = request.path_params["token"]
+    base = str(request.base_url).rstrip("/")
+    page = f"{base}/{sharing.SHARE_PAGE}?t={quote(token, safe='')}"
+    title, tags, og_type, card = "TalkingPhoto", "", "website", "summary"
+    try:
+        shared = sharing.open_link(token, count_view=False)
+        title = shared.title or "A video made with TalkingPhoto"
+        video = media_service.playback_url(shared.video_key, share_id=shared.link_id)
+        tags = _tag("og:video", media_service.absolute(video, base))
+        tags += _tag("og:video:type", "video/mp4")
+        og_type = "video.other"
+        if shared.thumbnail_key:
+            image = media_service.playback_url(shared.thumbnail_key, share_id=shared.link_id)
+            tags += _tag("og:image", media_service.absolute(image, base))
+            card = "summary_large_image"
+    except TalkingPhotoError:
+        pass  # dead or guessed: a generic card; the share page says "no longer shared"
+    body = PREVIEW.format(
+        title=html.escape(title),
+        description=html.escape("A talking photo video"),
+        page=html.escape(page),
+        media=tags,
+        og_type=og_type,
+        card=card,
+    )
+    return HTMLResponse(
+        body, headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+    )
+
+
+def _tag(name: str, value: str) -> str:
+    return f'<meta property="{name}" content="{html.escape(value)}">\n'
+
+
+ROUTES: list[BaseRoute] = [
+    Route("/api/media/{token}", media, methods=["GET", "HEAD"]),
+    Route("/api/share/{token}", share_preview, methods=["GET", "HEAD"]),
+]

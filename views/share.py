@@ -1,5 +1,81 @@
-"""Placeholder: this page is being built (replaced before it is offered to anyone)."""
+"""The public page of a shared video: ``/share?t=<token>``. No sign-in needed.
+
+It shows the title the creator chose, the player (by URL; the media URL names the share
+link, so revoking it stops playback too) and buttons to pass the link on. A guessed, revoked
+or expired token, a deleted video and sharing turned off all get the same friendly page.
+
+Open Graph: Streamlit serves one static ``index.html`` and renders everything else with
+JavaScript, so link previews (WhatsApp, Facebook, X, LinkedIn crawlers run no JavaScript)
+cannot see tags a page adds; only the browser tab title (``st.set_page_config``) is set here.
+The link people pass on is therefore ``/api/share/<token>`` (storage/routes.py): a tiny HTML
+page with the Open Graph tags that sends browsers straight on to this page.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
 
 import streamlit as st
 
-st.info("This page is not available yet.")
+from errors import ShareError
+from i18n import _, format_seconds
+from services import sharing
+from views._components import short_language
+from views._media import absolute, player, share_buttons
+
+SEEN = "share_views_counted"
+
+
+def _first_visit(token: str) -> bool:
+    """A view is counted once per browser session, not on every rerun."""
+    seen: set[str] = st.session_state.setdefault(SEEN, set())
+    digest = hashlib.sha256(token.encode()).hexdigest()[:16]
+    if digest in seen:
+        return False
+    seen.add(digest)
+    return True
+
+
+def _gone() -> None:
+    st.title(_("This video is no longer shared"))
+    st.write(
+        _(
+            "The link may have been turned off by the person who shared it, or it has "
+            "expired. Ask them for a new link."
+        )
+    )
+    st.page_link(_home(), label=_("Make your own talking photo"), icon=":material/movie:")
+
+
+def _home() -> str:
+    from views._session import current_user
+
+    return "views/create.py" if current_user() is not None else "views/signin.py"
+
+
+def main() -> None:
+    token = st.query_params.get("t", "")
+    try:
+        video = sharing.open_link(token, count_view=_first_visit(token) if token else False)
+    except ShareError:
+        _gone()
+        return
+    title = video.title or _("A video made with TalkingPhoto")
+    st.set_page_config(page_title=f"{title} · TalkingPhoto")
+    # The creator typed the title: shown as plain text, never as Markdown (no links, icons).
+    st.html(f'<h1 class="tp-share-title" dir="auto">{html.escape(title)}</h1>')
+    facts = [
+        format_seconds(video.duration_s) if video.duration_s else "",
+        short_language(video.language),
+    ]
+    st.caption(" · ".join(part for part in facts if part))
+    with st.container(key="shared_player"):
+        player(video.video_key, vtt_key=video.vtt_key, share_id=video.link_id)
+    st.markdown("**" + _("Share this video") + "**")
+    share_buttons(absolute(sharing.link_path(token)), title, key="share_page")
+    st.divider()
+    st.page_link(_home(), label=_("Make your own talking photo"), icon=":material/movie:")
+
+
+main()
