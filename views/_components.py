@@ -85,16 +85,22 @@ def show_error(exc: TalkingPhotoError) -> None:
     st.error(localized_error(exc), icon=":material/error:")
 
 
-def show_unexpected(exc: BaseException, where: str) -> None:
-    """Log a bug with a reference id; show only the id (never a traceback)."""
+def show_unexpected(exc: BaseException, where: str) -> str:
+    """Log a bug with a short reference id and show only the id (never a traceback).
+
+    Returns the reference. The log record carries it as ``ref`` (and Sentry as the ``ref``
+    tag), so searching the log for the id a user quotes finds the traceback; the message and
+    traceback are scrubbed of secrets by ``logging_setup`` before they are written.
+    """
     ref = uuid.uuid4().hex[:8]
-    log.error("unexpected error in %s (ref %s)", where, ref, exc_info=exc)
+    log.error("unexpected error in %s (ref %s)", where, ref, exc_info=exc, extra={"ref": ref})
     st.error(
         _("Something went wrong on our side. If it keeps happening, quote reference {ref}.").format(
             ref=ref
         ),
         icon=":material/error:",
     )
+    return ref
 
 
 def lazy_reader(path: Path) -> Callable[[], bytes]:
