@@ -4,7 +4,15 @@ The colours are the ones in ``.streamlit/config.toml`` (Streamlit's own widgets 
 module adds what the theme cannot express: the hero header, cards keyed by container ``key``
 (Streamlit gives a keyed container the CSS class ``st-key-<key>``), status badges, the empty
 state, and a font stack with a Devanagari fallback so Hindi never renders as boxes.
-Everything user-supplied that ends up in HTML goes through :func:`html.escape`.
+
+Text a creator typed (a script, a title, a display name) is shown inert: :func:`script_excerpt`,
+:func:`meta_line`, :func:`plain_caption` and :func:`plain_title` pass it through :func:`inert`,
+so ``**bold**``, ``[x](javascript:...)``, ``<script>`` or ``:material/home:`` appear as the
+characters typed. Never hand such text to ``st.markdown``/``st.caption``/``st.write``/
+``st.title`` or an alert directly: they render Markdown (links, headings) and autolink URLs.
+
+Colours meet WCAG AA contrast (4.5:1 for text) on every background they are used on;
+tests/test_accessibility.py checks the constants below and runs axe-core on the pages.
 """
 
 from __future__ import annotations
@@ -14,9 +22,12 @@ import html
 import streamlit as st
 
 PRIMARY = "#5B4CF0"
-ACCENT = "#FF7A59"
+ACCENT = "#FF7A59"  # decoration only (the progress bar's end); never behind text
 INK = "#1D2233"
-MUTED = "#5F6577"
+MUTED = "#5F6577"  # captions and secondary text: >= 5:1 on every background below
+BACKGROUNDS = ("#FBFAF7", "#F3F1FB", "#F1EEF8", "#FFFFFF")  # page, sidebar, widgets, cards
+# The hero banner: white text on a gradient whose every stop keeps >= 4.5:1 with white.
+HERO_STOPS = ("#5B4CF0", "#6A4BE0", "#9B3F9E")
 
 FONT_STACK = (
     '"Source Sans", "Source Sans Pro", "Noto Sans", "Noto Sans Devanagari", "Mukta", '
@@ -37,7 +48,8 @@ _CSS = f"""
 <style>
 /* Our own HTML blocks; Streamlit's widgets get the same stack from [theme] font. Never
    set font-family on Streamlit's classes broadly: it would replace the icon font. */
-.tp-hero, .tp-step, .tp-badge, .tp-meta, .tp-script, .tp-cost, .tp-empty, .tp-brand {{
+.tp-hero, .tp-step, .tp-badge, .tp-meta, .tp-script, .tp-cost, .tp-empty, .tp-brand,
+.tp-caption {{
   font-family: {FONT_STACK};
 }}
 /* comfortable reading width on laptops, full width on phones */
@@ -48,20 +60,24 @@ _CSS = f"""
 }}
 .tp-hero {{
   border-radius: 18px; padding: 1.4rem 1.6rem; margin-bottom: 1.2rem;
-  background: linear-gradient(120deg, {PRIMARY} 0%, #7B5CF5 55%, {ACCENT} 130%);
+  background: {HERO_STOPS[0]};
+  background: linear-gradient(120deg, {HERO_STOPS[0]} 0%, {HERO_STOPS[1]} 55%,
+    {HERO_STOPS[2]} 100%);
   color: #fff; box-shadow: 0 10px 30px rgba(91, 76, 240, 0.18);
 }}
 .tp-hero h1 {{ color: #fff; margin: 0; padding: 0; font-size: 2.1rem; font-weight: 750;
   letter-spacing: -0.01em; line-height: 1.25; }}
-.tp-hero p {{ margin: 0.35rem 0 0 0; font-size: 1.08rem; opacity: 0.93; line-height: 1.5; }}
+.tp-hero p {{ margin: 0.35rem 0 0 0; font-size: 1.08rem; line-height: 1.5; color: #fff; }}
 .tp-step {{ display: inline-flex; align-items: center; gap: 0.5rem; font-weight: 650;
-  font-size: 1.05rem; color: {INK}; margin: 0.2rem 0 0.4rem 0; }}
+  font-size: 1.05rem; line-height: 1.4; color: {INK}; margin: 0.2rem 0 0.4rem 0;
+  padding: 0; scroll-margin-top: 4rem; }}
 .tp-step .tp-num {{ display: inline-flex; width: 1.6rem; height: 1.6rem; border-radius: 50%;
   align-items: center; justify-content: center; background: {PRIMARY}; color: #fff;
   font-size: 0.85rem; font-weight: 700; }}
 .tp-badge {{ display: inline-block; padding: 0.12rem 0.6rem; border-radius: 999px;
   font-size: 0.8rem; font-weight: 650; line-height: 1.5; white-space: nowrap; }}
 .tp-meta {{ color: {MUTED}; font-size: 0.9rem; line-height: 1.6; }}
+.tp-caption {{ color: {MUTED}; font-size: 0.875rem; line-height: 1.5; overflow-wrap: anywhere; }}
 .tp-script {{ color: {INK}; font-size: 0.98rem; margin: 0.25rem 0 0.15rem 0;
   overflow-wrap: anywhere; }}
 .tp-cost {{ font-size: 0.95rem; color: {INK}; }}
@@ -69,7 +85,7 @@ _CSS = f"""
 .tp-empty {{ text-align: center; padding: 2.5rem 1rem; border: 1.5px dashed #D6D2EA;
   border-radius: 18px; background: #FFFFFF; }}
 .tp-empty .tp-empty-icon {{ font-size: 2.6rem; }}
-.tp-empty h3 {{ margin: 0.4rem 0 0.2rem 0; }}
+.tp-empty h2 {{ margin: 0.4rem 0 0.2rem 0; padding: 0; font-size: 1.5rem; }}
 .tp-empty p {{ color: {MUTED}; margin: 0; }}
 .st-key-progress_card, .st-key-result_card {{
   background: #FFFFFF; border: 1px solid #E4E0F5; border-radius: 18px;
@@ -79,6 +95,9 @@ _CSS = f"""
   background: linear-gradient(90deg, {PRIMARY}, {ACCENT});
 }}
 [data-testid="stFileUploaderDropzone"] {{ border-radius: 14px; }}
+/* Streamlit fades captions (st.caption, image captions) to 60% opacity: 4.2:1 on our page
+   background, under WCAG AA's 4.5:1. A solid muted ink at full opacity instead (5:1+). */
+.stApp [data-testid="stCaptionContainer"] {{ color: {MUTED}; opacity: 1; }}
 [data-testid="stSidebar"] .tp-brand {{ font-weight: 750; font-size: 1.15rem; color: {INK}; }}
 </style>
 """
@@ -96,9 +115,10 @@ def hero(title: str, promise: str) -> None:
 
 
 def step_header(number: int, title: str) -> None:
-    st.markdown(
-        f'<div class="tp-step"><span class="tp-num">{number}</span>{html.escape(title)}</div>',
-        unsafe_allow_html=True,
+    """A numbered section heading (a real ``<h2>``, so screen readers can jump between steps)."""
+    st.html(
+        f'<h2 class="tp-step"><span class="tp-num">{number}</span>'
+        f"{html.escape(title)}</h2>"
     )
 
 
@@ -116,12 +136,43 @@ def status_badge(status: str, label: str) -> None:
 
 def meta_line(parts: list[str]) -> None:
     """A muted line of facts joined by middle dots (date · duration · language)."""
-    text = " · ".join(html.escape(p) for p in parts if p)
+    text = " · ".join(inert(p) for p in parts if p)
     st.markdown(f'<div class="tp-meta">{text}</div>', unsafe_allow_html=True)
 
 
-def script_excerpt(text: str) -> None:
-    st.markdown(f'<div class="tp-script">{html.escape(text)}</div>', unsafe_allow_html=True)
+def script_excerpt(text: str, max_chars: int | None = None) -> None:
+    """A creator's script as plain text (never Markdown or HTML), cut to ``max_chars`` at a
+    word boundary when given; ``dir="auto"`` lets an Urdu script read right to left."""
+    if max_chars is not None and len(text) > max_chars:
+        cut = text[: max_chars - 1]
+        space = cut.rfind(" ")
+        text = (cut[:space] if space > max_chars // 2 else cut).rstrip() + "…"
+    st.markdown(f'<div class="tp-script" dir="auto">{inert(text)}</div>', unsafe_allow_html=True)
+
+
+def plain_caption(text: str) -> None:
+    """Small muted text shown exactly as typed: a display name, an e-mail, a share title.
+    (``st.caption(text)`` would turn a typed ``[x](https://...)`` into a link.)"""
+    st.markdown(f'<div class="tp-caption" dir="auto">{inert(text)}</div>', unsafe_allow_html=True)
+
+
+def plain_title(text: str) -> None:
+    """The page's ``<h1>`` for a title a creator chose (the share page): shown as typed,
+    where ``st.title(text)`` would render a typed ``[prize](https://...)`` as a link."""
+    st.markdown(f'<h1 dir="auto">{inert(text)}</h1>', unsafe_allow_html=True)
+
+
+def inert(text: str) -> str:
+    """``text`` as one line of HTML that ``st.markdown`` shows exactly as typed.
+
+    Inside ``<div>...</div>`` on one line Markdown sees an HTML block and leaves it alone; a
+    newline could end the block (a blank line does), so whitespace runs become one space.
+    ``html.escape`` stops tags. ``:`` and ``$`` become character references because Streamlit
+    rewrites ``:material/...:``, ``:red[...]``, emoji short codes and maths in the source text
+    before parsing it; the browser turns the references back into the characters.
+    """
+    escaped = html.escape(" ".join(text.split()))
+    return escaped.replace(":", "&#58;").replace("$", "&#36;")
 
 
 def cost_line(html_text: str) -> None:
@@ -138,8 +189,9 @@ def progress_card(title: str, stage_label: str, percent: float, detail: str) -> 
 
 def empty_state(icon: str, title: str, body: str) -> None:
     st.markdown(
-        f'<div class="tp-empty"><div class="tp-empty-icon">{html.escape(icon)}</div>'
-        f"<h3>{html.escape(title)}</h3><p>{html.escape(body)}</p></div>",
+        f'<div class="tp-empty"><div class="tp-empty-icon" aria-hidden="true">'
+        f"{html.escape(icon)}</div>"
+        f"<h2>{html.escape(title)}</h2><p>{html.escape(body)}</p></div>",
         unsafe_allow_html=True,
     )
 

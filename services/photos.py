@@ -2,16 +2,31 @@
 
 :func:`prepare_photo` sniffs the format from the bytes (never the file name), enforces the
 size and pixel limits with Pillow's decompression-bomb guard on, applies the EXIF orientation,
-and re-encodes without EXIF/GPS (a phone photo carries where it was taken). :func:`clean_script`
-trims and removes control characters. :func:`face_preview` runs the engine's face detector so
-the page can show the crop it will animate. Every failure is a :class:`PhotoError`,
-:class:`ScriptError` or :class:`FaceError` whose message says what to change.
+and re-encodes from the pixels alone: no EXIF/GPS (a phone photo carries where it was taken),
+no comment, XMP or ICC chunks, nothing appended after the image (a JPEG+ZIP polyglot comes out
+as a plain JPEG). :func:`clean_script` trims and removes control characters.
+:func:`face_preview` runs the engine's face detector so the page can show the crop it will
+animate. Every failure is a :class:`PhotoError`, :class:`ScriptError` or :class:`FaceError`
+whose message says what to change.
+
+Decisions on awkward uploads (tests/test_bad_inputs.py holds one case each):
+
+* HEIC/HEIF (an iPhone's default) is refused with "export it as JPEG". Pillow cannot decode
+  it without a plug-in, and pillow-heif's binary wheels bundle the GPL x265 encoder (plus
+  LGPL libheif/libde265 and the HEVC patent question). iPhone browsers already convert HEIC
+  to JPEG when the file picker asks for JPEG/PNG/WebP, so few creators ever see the message.
+* Animated WebP/PNG is refused: its first frame is often a blank or fade-in frame, and the
+  creator would be charged for a video of a frame they never chose. Multi-picture JPEGs
+  (MPO: iPhone HDR gain maps, some Android cameras) are stills: their primary image is used.
+* 16-bit PNGs are scaled to 8 bits (a plain conversion would clip them to white); CMYK
+  JPEGs are converted to RGB.
 """
 
 from __future__ import annotations
 
 import io
 import re
+import struct
 import threading
 import unicodedata
 import warnings
@@ -24,7 +39,18 @@ from errors import N_, PhotoError, ScriptError
 MB = 1024 * 1024
 FORMATS = ("JPEG", "PNG", "WEBP")
 NOT_AN_IMAGE = N_("This file is not a JPEG, PNG or WebP image.")
+HEIC_NOT_SUPPORTED = N_(
+    "This is a HEIC/HEIF photo (the iPhone's default format), which cannot be read here yet. "
+    "Please export it as JPEG and upload it again."
+)
+ANIMATED = N_("This is an animated image ({frames} frames). Please upload a still photo.")
 _BOMB_LOCK = threading.Lock()  # Image.MAX_IMAGE_PIXELS is process-wide
+# ISO-BMFF major/compatible brands of HEIF stills and sequences (ISO/IEC 23008-12).
+_HEIF_BRANDS = frozenset(
+    {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs", b"mif1", b"msf1"}
+)
+# Pillow reads 16-bit greyscale PNGs in these modes (values 0..65535).
+_WIDE_MODES = frozenset({"I", "I;16", "I;16B", "I;16L", "I;16N"})
 
 
 @dataclass(frozen=True)
@@ -89,22 +115,35 @@ def prepare_photo(
             detail=str(exc),
         ) from exc
     except UnidentifiedImageError as exc:
+        if _is_heif(data):
+            raise PhotoError(HEIC_NOT_SUPPORTED) from exc
         raise PhotoError(NOT_AN_IMAGE) from exc
     except (OSError, SyntaxError, ValueError) as exc:  # truncated or corrupt data
         raise PhotoError(N_("The photo file is damaged or incomplete."), detail=str(exc)) from exc
 
-    im = ImageOps.exif_transpose(im)
+    frames = int(getattr(im, "n_frames", 1) or 1)
+    if fmt == "MPO":
+        fmt = "JPEG"  # a still with auxiliary pictures; load() read the primary one
+    elif frames > 1:
+        raise PhotoError(ANIMATED, params={"frames": frames})
+
+    im = _upright(im)
     if min(im.size) < min_side_px:
         raise PhotoError(
             N_("The photo is {w}×{h} px; the short side must be at least {min_side} px."),
             params={"w": im.width, "h": im.height, "min_side": min_side_px},
         )
+    if im.mode in _WIDE_MODES:
+        im = im.convert("I").point(lambda v: v * (1 / 257)).convert("L")
     alpha = im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info)
     im = im.convert("RGBA" if alpha else "RGB")
     if max(im.size) > max_side_px:
         im.thumbnail((max_side_px, max_side_px), Image.Resampling.LANCZOS)
+    # Pillow copies ``info`` through convert() and writes some of it back on save (a JPEG
+    # comment, a PNG's ICC profile): keep nothing but the pixels.
+    im.info.clear()
     out = io.BytesIO()
-    # No exif=, no pnginfo=: the saved file carries no EXIF, GPS or text chunks.
+    # No exif=, no pnginfo=, no comment=: the file carries no EXIF, GPS or text chunks.
     if alpha:
         im.save(out, "PNG", optimize=False)
     else:
@@ -112,19 +151,51 @@ def prepare_photo(
     return PreparedPhoto(data=out.getvalue(), width=im.width, height=im.height, format=fmt)
 
 
+def _is_heif(data: bytes) -> bool:
+    """An ISO-BMFF ``ftyp`` box whose major or compatible brands name HEIF (not AVIF)."""
+    if len(data) < 16 or data[4:8] != b"ftyp":
+        return False
+    size = int.from_bytes(data[:4], "big")
+    box = data[8 : min(max(size, 16), 4096)]
+    brands = {box[0:4]} | {box[i : i + 4] for i in range(8, len(box) - 3, 4)}
+    return b"avif" not in brands and bool(brands & _HEIF_BRANDS)
+
+
+def _upright(im: Image.Image) -> Image.Image:
+    """Apply the EXIF orientation; an unreadable EXIF block leaves the pixels as stored."""
+    try:
+        return ImageOps.exif_transpose(im)
+    except (SyntaxError, ValueError, TypeError, KeyError, OSError, struct.error):
+        return im.copy()
+
+
 # Bidirectional overrides can make a script display differently from what is spoken.
 _BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 _SPACES = re.compile(r"[ \t\u00a0]+")
+# Line and paragraph separators other than "\n" (vertical tab, form feed, NEL, U+2028/9):
+# they end a line, so they become one rather than gluing two words together.
+_LINE_BREAKS = re.compile("\r\n|[\r\v\f\x85\u2028\u2029]")
+# A byte-order mark pasted from a file, and lone surrogates (not text; SQLite and UTF-8
+# encoders reject them).
+_INVISIBLE = re.compile("[\ufeff\ud800-\udfff]")
 
 
 def clean_script(text: str, *, max_chars: int = 5000) -> str:
-    """The script as it will be spoken: NFC, control characters removed, tabs as spaces,
-    runs of spaces collapsed, at most one blank line in a row, trimmed.
+    """The script as it will be spoken: NFC, control characters removed, other line breaks as
+    ``\n``, tabs as spaces, runs of spaces collapsed, at most one blank line in a row, trimmed.
 
-    Zero-width joiners stay: Indic scripts need them. Raises :class:`ScriptError` when the
-    result is empty or longer than ``max_chars``.
+    Zero-width joiners stay: Indic scripts need them; so do right-to-left marks (Urdu) and
+    emoji. Markup is not interpreted here: pages show scripts as text. Raises
+    :class:`ScriptError` when the result is empty or longer than ``max_chars``; input far
+    beyond the limit is refused before any work is done on it.
     """
-    text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
+    if len(text) > 2 * max_chars + 1000:
+        raise ScriptError(
+            N_("The script is {n:,} characters; the limit is {limit:,}."),
+            params={"n": len(text), "limit": max_chars},
+        )
+    text = _LINE_BREAKS.sub("\n", _INVISIBLE.sub("", text))
+    text = unicodedata.normalize("NFC", text)
     text = "".join(
         " " if ch == "\t" else ch
         for ch in text
