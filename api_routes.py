@@ -65,23 +65,43 @@ def _sweep_temp_uploads(now: float | None = None) -> None:
 
 
 def start_services() -> None:
-    """Once per process (idempotent, thread-safe): schema, job recovery, voices, temp sweep."""
+    """Once per process (idempotent, thread-safe): configuration checks that must stop
+    start-up (production without a signing key, payments without keys), schema, job
+    recovery, voices, temp sweep. Background threads start in :func:`start_background`."""
     global _started
     with _start_lock:
         if _started:
             return
         import background_tasks
+        import payments
         from db.session import init_db
         from providers.local import voices
         from secrets_manager import get_settings
+        from services import tokens
 
         settings = get_settings()
+        tokens.check_configuration(settings)
+        payments.check_configuration(settings)
         init_db()
         background_tasks.recover_jobs()
         voices.configure(settings.providers.piper_voices)
         _sweep_temp_uploads()
         _started = True
         log.info("services started (version %s)", app_version())
+
+
+def start_background() -> None:
+    """In the server process only (not in page-script tests): logging and Sentry set-up,
+    the health sampler and the periodic media cleanup. Idempotent."""
+    import health_monitor
+    import logging_setup
+    from secrets_manager import get_settings
+    from services import lifecycle
+
+    if not logging_setup.is_configured():
+        logging_setup.configure(get_settings())
+    health_monitor.start_sampler()
+    lifecycle.start_scheduler()
 
 
 def reset_for_tests() -> None:
@@ -91,39 +111,34 @@ def reset_for_tests() -> None:
 
 
 def health_snapshot() -> dict[str, Any]:
-    """The JSON body of ``GET /api/health``; every failure is reported, none is raised."""
-    database = "ok"
-    jobs: dict[str, int] = {"queued": 0, "running": 0}
+    """The JSON body of ``GET /api/health``: ``health_monitor.snapshot().to_json()`` — status
+    (ok | degraded | down), the reasons and every check; no secrets, no personal data. Never
+    raises: a snapshot that cannot be taken at all (broken settings) reads as ``down``."""
     try:
-        from sqlalchemy import func, select
+        import health_monitor
 
-        from db.models import Job
-        from db.session import session_scope
-
-        with session_scope() as session:
-            rows = session.execute(
-                select(Job.status, func.count())
-                .where(Job.status.in_(("queued", "running")))
-                .group_by(Job.status)
-            ).all()
-        counts = {str(status): int(n) for status, n in rows}
-        jobs = {"queued": counts.get("queued", 0), "running": counts.get("running", 0)}
-    except Exception:
-        log.exception("health: database check failed")
-        database = "error"
-    return {
-        "status": "ok" if database == "ok" else "degraded",
-        "version": app_version(),
-        "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "database": database,
-        "jobs": jobs,
-    }
+        return health_monitor.snapshot().to_json()
+    except Exception as exc:
+        log.error("health: no snapshot (%s)", type(exc).__name__, exc_info=True)
+        return {
+            "status": "down",
+            "reasons": [
+                {"check": "health", "severity": "down", "message": "The health check failed."}
+            ],
+            "version": app_version(),
+            "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "checks": {},
+        }
 
 
 def health(request: Request) -> JSONResponse:
-    # A sync endpoint: Starlette runs it in its thread pool, so the DB query never blocks the loop.
+    """HTTP 200 for ok and degraded, 503 for down (what uptime monitors alert on).
+
+    A sync endpoint: Starlette runs it in its thread pool, so the queries never block the loop;
+    it only reads cached key checks, never calls a vendor."""
     body = health_snapshot()
-    return JSONResponse(body, status_code=200, headers={"Cache-Control": "no-store"})
+    code = 503 if body["status"] == "down" else 200
+    return JSONResponse(body, status_code=code, headers={"Cache-Control": "no-store"})
 
 
 def _routes() -> list[BaseRoute]:
@@ -141,6 +156,7 @@ async def lifespan(app: Any) -> AsyncIterator[None]:
     """Start services when the server starts, so /api/health works before any browser visits."""
     try:
         await asyncio.to_thread(start_services)
+        start_background()
     except Exception:  # the UI shows its own error; the server must still come up
         log.exception("service start-up failed")
     yield

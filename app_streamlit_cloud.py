@@ -117,32 +117,38 @@ def _pages() -> list[st.Page]:
 
 def _sidebar_account() -> None:
     """Who is signed in and their balance, on every page."""
+    import ui_theme
     from i18n import _, format_number, ngettext
     from services import credits
-    from views._session import current_user, sign_out
+    from views._analytics import privacy_text
+    from views._session import current_user, guest_invitation, sign_out
 
     user = current_user()
     if user is None:
         return
     balance = credits.balance(user.id)
     with st.sidebar:
-        st.caption(user.display_name or user.email)
+        ui_theme.plain_caption(user.display_name or user.email)
         st.markdown(
             "**"
             + ngettext("{n} credit", "{n} credits", balance).format(n=format_number(balance))
             + "**"
         )
-        if user.email != "local@talkingphoto.local" and st.button(
-            _("Sign out"), key="sign_out", icon=":material/logout:"
-        ):
+        guest_invitation(user)
+        if user.has_account and st.button(_("Sign out"), key="sign_out", icon=":material/logout:"):
             sign_out()
             st.rerun()
+        with st.expander(_("Privacy")):
+            st.markdown(privacy_text())
 
 
 def _render() -> None:
+    import health_monitor
     import i18n
     import ui_theme
-    from errors import TalkingPhotoError
+    from errors import ConfigError, TalkingPhotoError
+    from i18n import _
+    from views._analytics import inject_ga
     from views._components import show_error, show_unexpected
 
     st.set_page_config(
@@ -155,6 +161,7 @@ def _render() -> None:
     ui_theme.inject_css()
 
     try:
+        inject_ga()
         _start_services()
         _ui_language()
         ui_theme.sidebar_brand("TalkingPhoto")
@@ -171,7 +178,13 @@ def _render() -> None:
 
         page = st.navigation(_pages(), position="sidebar")
         _sidebar_account()
-        page.run()
+        with health_monitor.track("page"):
+            page.run()
+    except ConfigError as exc:
+        log.error("settings invalid: %s", exc.user_message)
+        # The lines name the key and the expected value, never a secret (secrets_manager).
+        header = _("TalkingPhoto cannot start: its settings are invalid.")
+        st.error(f"{header}\n\n```text\n{exc.user_message}\n```")
     except TalkingPhotoError as exc:
         log.info("shown to user: %s (%s)", type(exc).__name__, exc.detail or "")
         show_error(exc)

@@ -99,6 +99,7 @@ class Job(Base):
     __table_args__ = (
         Index("ix_jobs_user_id_created_at", "user_id", "created_at"),
         Index("ix_jobs_status", "status"),
+        Index("ix_jobs_status_finished_at", "status", "finished_at"),  # health: recent outcomes
         # One job per (user, client token): a double click cannot submit twice.
         UniqueConstraint("user_id", "idempotency_key"),
         CheckConstraint(

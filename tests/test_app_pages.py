@@ -54,6 +54,11 @@ def app_env(jobs_env, foundation_env: Path, monkeypatch: pytest.MonkeyPatch) -> 
     api_routes.reset_for_tests()
 
 
+def _link(at: AppTest, key: str):
+    """The link button with ``key`` (AppTest lists them as generic elements)."""
+    return next(b for b in at.link_button if b.key == key)
+
+
 def _app(**query: str) -> AppTest:
     at = AppTest.from_file(ENTRY, default_timeout=TIMEOUT_S)
     for key, value in query.items():
@@ -71,6 +76,7 @@ def _texts(at: AppTest) -> str:
             parts += [str(el.label) for el in getattr(at, kind)]
         except AttributeError:
             continue
+    parts += [str(el.proto.label) for el in at.get("link_button")]
     return "\n".join(parts)
 
 
@@ -117,7 +123,8 @@ def test_upload_generate_and_watch_the_result(app_env: Path, astronaut_jpeg: byt
     assert job.status == "succeeded"
     assert at.query_params["job"] == job.id  # a reload finds it again
     assert at.get("video"), "the player is shown"
-    assert at.download_button(key="download_video").label == "Download MP4"
+    assert _link(at, "download_video").proto.label == "Download MP4"
+    assert "/api/media/" in _link(at, "download_video").proto.url  # streamed, not in memory
     assert "Your video is ready" in _texts(at)
 
     # Make another: the result goes away, the inputs stay, the URL forgets the job.
@@ -317,7 +324,7 @@ def test_my_videos_lists_plays_and_deletes(app_env: Path, astronaut_jpeg: bytes)
     _assert_clean(at)
     text = _texts(at)
     assert "A video for my list." in text and "Ready" in text and "English" in text
-    assert at.download_button(key=f"download_{job.id}").label == "Download"
+    assert _link(at, f"download_{job.id}").proto.label == "Download"
     assert not at.get("video")  # no player until asked
     at = at.button(key=f"play_{job.id}").click().run()
     assert at.get("video")
@@ -394,4 +401,4 @@ def test_end_to_end_with_the_local_engine(
     assert job.video_path is not None and job.video_path.stat().st_size > 10_000
     assert job.video_path.read_bytes()[4:8] == b"ftyp"
     assert job.vtt_path is not None and job.vtt_path.read_text().startswith("WEBVTT")
-    assert at.get("video") and at.download_button(key="download_video")
+    assert at.get("video") and _link(at, "download_video")

@@ -203,17 +203,17 @@ def test_database_locked_for_a_while_does_not_lose_the_job(
         try:
             conn.execute("BEGIN EXCLUSIVE")
             locked.set()
-            unlock.wait(10)
+            unlock.wait(60)
             conn.execute("ROLLBACK")
         finally:
             conn.close()
 
     try:
         job = jobs.submit(user.id, photo=make_photo(), script=SCRIPT, params=params())
-        assert jobs_env.started.wait(10)
+        assert jobs_env.started.wait(120)
         holder = threading.Thread(target=hold_lock)
         holder.start()
-        assert locked.wait(10)
+        assert locked.wait(60)
         jobs_env.release.set()  # the fake finishes and the runner must write its result
         time.sleep(1.5)
         unlock.set()

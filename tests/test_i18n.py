@@ -32,8 +32,10 @@ ERROR_SOURCES = [
     *sorted((ROOT / "providers").rglob("*.py")),
     *sorted((ROOT / "payments").rglob("*.py")),
     *sorted((ROOT / "storage").rglob("*.py")),
-    *sorted(ROOT.glob("health_monitor.py")),
-    *sorted(ROOT.glob("logging_setup.py")),
+    ROOT / "health_monitor.py",
+    ROOT / "health_checks.py",
+    ROOT / "logging_setup.py",
+    ROOT / "error_tracking.py",
 ]
 DEVANAGARI = range(0x0900, 0x0980)
 PLACEHOLDER = re.compile(r"\{[^{}]*\}")  # {name} and {name:spec}

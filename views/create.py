@@ -22,18 +22,17 @@ import ui_theme
 from api_routes import temp_upload_dir
 from errors import FaceError, PhotoError, TalkingPhotoError
 from i18n import _, current_language, format_number, format_seconds, ngettext
-from providers import get_provider
-from providers.base import ASPECTS, CAPTION_MODES, RESOLUTIONS
+from providers.base import ASPECTS, CAPTION_MODES
 from providers.local import speech
 from secrets_manager import get_settings
 from services import credits, jobs, photos
+from views import _provider_choice
 from views._components import (
     ACTIVE_STATUSES,
     GENDER_LABELS,
     STAGE_LABELS,
     existing,
     language_label,
-    lazy_reader,
     localized,
     localized_job_error,
     localized_note,
@@ -41,6 +40,7 @@ from views._components import (
     show_error,
     show_unexpected,
 )
+from views._provider_choice import Choice
 from views._session import require_user
 
 MB = 1024 * 1024
@@ -179,9 +179,19 @@ def _photo_section() -> PhotoState | None:
 
     col_photo, col_face = st.columns([3, 2], vertical_alignment="center")
     with col_photo:
-        st.image(photo.path, caption=_("Your photo"), width="stretch")
+        st.image(
+            photo.path,
+            caption=_("Your photo"),
+            width="stretch",
+            alt=_("The photo you uploaded"),
+        )
     with col_face:
-        st.image(photo.crop_path, caption=_("Face found"), width="stretch")
+        st.image(
+            photo.crop_path,
+            caption=_("Face found"),
+            width="stretch",
+            alt=_("Close-up of the face that will be animated"),
+        )
     st.success(_("Face found — ready to animate."), icon=":material/face:")
     for note in photo.notes:
         st.caption(localized_note(note))
@@ -204,15 +214,14 @@ def _default_language() -> str:
     return "hi" if current_language() == "hi" else "en"
 
 
-def _script_section() -> tuple[str, str]:
+def _script_section(choice: Choice) -> tuple[str, str]:
     limits = get_settings().limits
     ui_theme.step_header(2, _("Write what they say"))
 
-    provider = get_provider(get_settings().providers.default)
     from providers.local.languages import LANGUAGES
 
-    supported = provider.capabilities().languages
-    codes = [c for c in LANGUAGES if c in supported] or sorted(supported)
+    supported = choice.languages
+    codes = [c for c in LANGUAGES if c in supported] or sorted(supported) or ["en"]
     # Follow the UI language until the creator picks a language themselves.
     if not st.session_state.get("language_touched"):
         st.session_state["language"] = _default_language()
@@ -235,9 +244,17 @@ def _script_section() -> tuple[str, str]:
     return script or "", language
 
 
-def _voice_section(language: str) -> str | None:
-    provider = get_provider(get_settings().providers.default)
-    voices = sorted(provider.voices(language), key=lambda v: (not v.natural, v.name))
+def _voice_section(choice: Choice, language: str) -> str | None:
+    if choice.name == _provider_choice.AUTO:
+        st.caption(_("Each service speaks with its own default voice for this language."))
+        return None
+    try:
+        with st.spinner(_("Loading voices…")):
+            found = _provider_choice.voices(choice.name, language)
+    except TalkingPhotoError as exc:
+        st.warning(localized(exc.template, exc.params), icon=":material/warning:")
+        found = []
+    voices = sorted(found, key=lambda v: (not v.natural, v.name))
     if not voices:
         st.info(_("The default voice for this language will be used."))
         return None
@@ -254,13 +271,15 @@ def _voice_section(language: str) -> str | None:
         text = " · ".join(parts)
         labels[v.id] = text + "  ✨ " + _("natural") if v.natural else text
 
+    # Samples are spoken by our own engine; a vendor's voices have no sample here.
+    local = {v.id for v in speech.list_voices(language)}
     col_voice, col_sample = st.columns([3, 2], vertical_alignment="bottom")
     with col_voice:
         voice_id = st.selectbox(
             _("Voice"), options=list(labels), format_func=labels.__getitem__, key="voice"
         )
     with col_sample:
-        if st.button(_("▶ Play sample"), key="play_sample", width="stretch"):
+        if voice_id in local and st.button(_("▶ Play sample"), key="play_sample", width="stretch"):
             st.session_state["sample_voice"] = voice_id
     if voice_id and st.session_state.get("sample_voice") == voice_id:
         try:
@@ -288,9 +307,11 @@ class Options:
     speed: float = 1.0
 
 
-def _options_section() -> Options:
+def _options_section(choice: Choice) -> Options:
     if not get_settings().features.enable_advanced_options:
         return Options()
+    resolutions = list(choice.caps.resolutions) if choice.caps else [720]
+    captions_ok = bool(choice.caps and choice.caps.captions)  # Auto may end on a vendor
     aspect_labels = {
         "1:1": _("Square (1:1)"),
         "9:16": _("Portrait (9:16)"),
@@ -306,8 +327,8 @@ def _options_section() -> Options:
         with col1:
             resolution = st.selectbox(
                 _("Resolution"),
-                options=list(RESOLUTIONS),
-                index=list(RESOLUTIONS).index(720),
+                options=resolutions,
+                index=resolutions.index(720) if 720 in resolutions else 0,
                 format_func=lambda r: f"{r}p",
                 key="opt_resolution",
             )
@@ -320,9 +341,11 @@ def _options_section() -> Options:
             )
             captions = st.selectbox(
                 _("Captions"),
-                options=list(CAPTION_MODES),
+                options=list(CAPTION_MODES) if captions_ok else ["none"],
                 format_func=lambda c: caption_labels.get(c, c),
-                key="opt_captions",
+                key="opt_captions" if captions_ok else "opt_captions_none",
+                disabled=not captions_ok,
+                help=None if captions_ok else _("Captions are made by our own engine only."),
             )
         with col2:
             head_motion = st.slider(
@@ -338,12 +361,14 @@ def _options_section() -> Options:
     return Options(int(resolution), str(aspect), str(captions), float(head_motion), float(speed))
 
 
-def _cost_line(script: str, language: str, options: Options, balance: int) -> int | None:
+def _cost_line(
+    script: str, language: str, options: Options, choice: Choice
+) -> int | None:
     if not script.strip():
         return None
     limits = get_settings().limits
     seconds = credits.estimate_duration_s(script, language, options.speed)
-    cost = credits.estimate_cost(seconds)
+    cost = credits.estimate_cost(seconds, _provider_choice.price(choice.name, language))
     chars = len(script)
     ui_theme.cost_line(
         html.escape(
@@ -365,7 +390,13 @@ def _cost_line(script: str, language: str, options: Options, balance: int) -> in
 
 
 def _submit(
-    user_id: int, photo: PhotoState, script: str, language: str, voice: str | None, opt: Options
+    user_id: int,
+    photo: PhotoState,
+    script: str,
+    language: str,
+    voice: str | None,
+    opt: Options,
+    provider: str,
 ) -> None:
     # One token per rendered form: a double click or a replayed rerun returns the same job
     # (jobs.submit looks the token up) instead of creating and charging a second one.
@@ -377,7 +408,7 @@ def _submit(
     params = jobs.JobParams(
         language=language,
         voice=voice,
-        provider=get_settings().providers.default,
+        provider=provider,
         resolution=opt.resolution,
         aspect=opt.aspect,
         captions=opt.captions,
@@ -436,8 +467,8 @@ def _progress_body(job_id: str, user_id: int) -> None:
 
 def _result_panel(job: jobs.JobView, user_id: int) -> None:
     with st.container(key="result_card"):
-        if job.status == "succeeded" and (video := existing(job.video_path)):
-            make_another = _succeeded(job, video)
+        if job.status == "succeeded" and job.video_key:
+            make_another = _succeeded(job)
         elif job.status == "cancelled":
             st.info(
                 _("The video was cancelled. Your credits were returned."), icon=":material/block:"
@@ -467,15 +498,15 @@ def _result_panel(job: jobs.JobView, user_id: int) -> None:
         st.rerun()
 
 
-def _succeeded(job: jobs.JobView, video: Path) -> bool:
+def _succeeded(job: jobs.JobView) -> bool:
     """Player on the left, facts and actions on the right; True when "Make another" is hit."""
     col_player, col_info = st.columns([2, 3], gap="large")
     with col_player:
         # Captions burned into the frames need no second, HTML subtitle track.
-        vtt = existing(job.vtt_path) if job.params.captions == "srt" else None
-        # st.video with a local path copies the file into Streamlit's in-memory media store
-        # for this session; acceptable until the storage issue adds a media route / signed URL.
-        st.video(str(video), subtitles=str(vtt) if vtt else None)
+        # By URL (the /api/media route or the store's signed URL): never the bytes in memory.
+        from views._media import player
+
+        player(job.video_key or "", vtt_key=job.vtt_key if job.params.captions == "srt" else None)
     with col_info:
         st.markdown("### " + _("Your video is ready"))
         facts = [
@@ -487,27 +518,28 @@ def _succeeded(job: jobs.JobView, video: Path) -> bool:
             ),
         ]
         ui_theme.meta_line(facts)
+        _provider_choice.made_by(job)
         for note in job.notes:
             st.caption(localized_note(note))
-        st.download_button(
-            _("Download MP4"),
-            data=lazy_reader(video),
-            file_name=f"talkingphoto-{job.id[:8]}.mp4",
-            mime="video/mp4",
-            key="download_video",
-            on_click="ignore",
-            icon=":material/download:",
-            type="primary",
-            width="stretch",
-        )
-        if srt := existing(job.srt_path):
-            st.download_button(
+        # Links, not bytes: the file streams from storage (the /api/media route or a signed
+        # URL) without passing through this process's memory.
+        from views._media import download_url
+
+        name = f"talkingphoto-{job.id[:8]}"
+        if url := download_url(job.video_key or "", f"{name}.mp4"):
+            st.link_button(
+                _("Download MP4"),
+                url,
+                key="download_video",
+                icon=":material/download:",
+                type="primary",
+                width="stretch",
+            )
+        if job.srt_key and (url := download_url(job.srt_key, f"{name}.srt")):
+            st.link_button(
                 _("Download subtitles (.srt)"),
-                data=lazy_reader(srt),
-                file_name=f"talkingphoto-{job.id[:8]}.srt",
-                mime="text/plain",
+                url,
                 key="download_srt",
-                on_click="ignore",
                 icon=":material/subtitles:",
                 width="stretch",
             )
@@ -547,12 +579,13 @@ def main() -> None:
     with col_left:
         photo = _photo_section()
     with col_right:
-        script, language = _script_section()
-        voice = _voice_section(language)
-        options = _options_section()
+        choice = _provider_choice.section()
+        script, language = _script_section(choice)
+        voice = _voice_section(choice, language)
+        options = _options_section(choice)
         ui_theme.step_header(3, _("Make the video"))
         balance = credits.balance(user.id)
-        cost = _cost_line(script, language, options, balance)
+        cost = _cost_line(script, language, options, choice)
         st.caption(
             ngettext("Balance: {n} credit", "Balance: {n} credits", balance).format(
                 n=format_number(balance)
@@ -582,7 +615,7 @@ def main() -> None:
         if clicked and photo is not None:
             try:
                 with st.spinner(_("Starting…")):
-                    _submit(user.id, photo, script, language, voice, options)
+                    _submit(user.id, photo, script, language, voice, options, choice.name)
             except TalkingPhotoError as exc:
                 show_error(exc)
             else:

@@ -46,6 +46,7 @@ def upgrade() -> None:
         "jobs", sa.Column("media_bytes", sa.Integer(), nullable=False, server_default="0")
     )
     op.add_column("jobs", sa.Column("photo_deleted_at", UTCDateTime(), nullable=True))
+    op.create_index("ix_jobs_status_finished_at", "jobs", ["status", "finished_at"])
     # Jobs that succeeded before this revision were made by the provider they asked for.
     op.execute("UPDATE jobs SET provider_used = provider WHERE status = 'succeeded'")
 
@@ -153,6 +154,7 @@ def downgrade() -> None:
             batch.drop_column(column)
         batch.alter_column("gateway_ref", existing_type=sa.String(255), nullable=False)
         batch.alter_column("user_id", existing_type=sa.Integer(), nullable=False)
+    op.drop_index("ix_jobs_status_finished_at", table_name="jobs")
     with op.batch_alter_table("jobs") as batch:
         for column in ("photo_deleted_at", "media_bytes", "title", "provider_used"):
             batch.drop_column(column)

@@ -1,0 +1,201 @@
+"""Load: N concurrent browser sessions each run the whole create flow against `streamlit run`.
+
+Starts ``streamlit run app_streamlit_cloud.py`` on a free loopback port with a fresh data folder
+(development settings: guests allowed, local engine), then opens N Playwright browser contexts
+in Debian's headless Chromium *at the same time*. Each session: open the app (time to first
+render), enter as a guest, upload a portrait, type a script, generate, and wait for the
+finished video (time to video). The server makes ``--workers`` videos at once (DESIGN.md's
+budget: 10 sessions with 2 generating at once, all complete, server under 800 MB). The
+server's RSS is sampled every 50 ms (its own process; ffmpeg children reported separately).
+
+    python benchmarks/load_sessions.py [--sessions 10] [--workers 2] [--resolution 480]
+
+A benchmark, not a test: it prints a table and exits 1 when a session failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_app_memory import free_port, wait_healthy
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPT = (
+    "Hello! This is a load test of the TalkingPhoto studio. "
+    "Ten people are making videos at the same time."
+)
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+@dataclass
+class SessionResult:
+    first_render_s: float | None = None
+    video_s: float | None = None
+    error: str = ""
+
+
+async def _enter(page, expect) -> None:
+    """Past the sign-in page, if one is shown: as a guest (development default)."""
+    guest = page.get_by_role("button", name="Try it without an account")
+    hero = page.get_by_text("Turn a portrait into a video that speaks your words.")
+    await expect(guest.or_(hero)).to_be_visible(timeout=120_000)
+    if await guest.is_visible():
+        await guest.click()
+    await expect(hero).to_be_visible(timeout=120_000)
+
+
+async def _session(browser, base: str, photo: Path, resolution: int) -> SessionResult:
+    from playwright.async_api import expect
+
+    result = SessionResult()
+    context = await browser.new_context(viewport={"width": 1280, "height": 1100})
+    page = await context.new_page()
+    page.set_default_timeout(600_000)
+    t0 = time.monotonic()
+    try:
+        await page.goto(base)
+        await expect(page.get_by_test_id("stAppViewContainer")).to_be_visible()
+        await expect(page.get_by_test_id("stSkeleton")).to_have_count(0)
+        result.first_render_s = time.monotonic() - t0
+        await _enter(page, expect)
+        await page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(photo))
+        await expect(page.get_by_text("Face found — ready to animate.")).to_be_visible()
+        if resolution != 720:
+            await page.get_by_text("Advanced options").click()
+            combo = page.get_by_role("combobox", name="Resolution", exact=True)
+            await combo.click()
+            await page.get_by_role("option", name=f"{resolution}p").first.click()
+        box = page.get_by_role("textbox", name="Script", exact=True)
+        await box.fill(SCRIPT)
+        await box.press("Control+Enter")
+        button = page.get_by_role("button", name="Generate video")
+        await expect(button).to_be_enabled()
+        await button.click()
+        await expect(page.get_by_test_id("stVideo")).to_be_visible(timeout=600_000)
+        result.video_s = time.monotonic() - t0
+    except Exception as exc:  # a benchmark reports every failure and carries on
+        result.error = f"{type(exc).__name__}: {str(exc).splitlines()[0][:160]}"
+    finally:
+        await context.close()
+    return result
+
+
+async def _run(base: str, photo: Path, sessions: int, resolution: int) -> list[SessionResult]:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(
+            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+        )
+        try:
+            return list(
+                await asyncio.gather(
+                    *(_session(browser, base, photo, resolution) for _ in range(sessions))
+                )
+            )
+        finally:
+            await browser.close()
+
+
+def _pct(values: list[float], q: float) -> float:
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[round(q) - 1]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sessions", type=int, default=10)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--resolution", type=int, default=480, choices=(480, 720, 1080))
+    args = parser.parse_args()
+
+    from PIL import Image
+    from skimage import data
+
+    tmp = Path(tempfile.mkdtemp(prefix="tp-load-"))
+    photo = tmp / "portrait.jpg"
+    Image.fromarray(data.astronaut()).resize((1024, 1024)).save(photo, quality=90)
+    port = free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("TALKINGPHOTO")},
+        "TALKINGPHOTO_DATA_DIR": str(tmp / "data"),
+        "TALKINGPHOTO_SECRETS_FILE": str(tmp / "secrets.toml"),
+        "TALKINGPHOTO__LIMITS__WORKERS": str(args.workers),
+        "TALKINGPHOTO__LIMITS__MAX_QUEUED_JOBS": str(max(20, args.sessions)),
+        # Every session comes from 127.0.0.1: per-client limits would refuse a load test.
+        "TALKINGPHOTO__RATELIMIT__SIGNUP": "10000/hour",
+        "TALKINGPHOTO__RATELIMIT__SIGNIN": "10000/hour",
+    }
+    (tmp / "secrets.toml").write_text("", "utf-8")
+    cmd = [sys.executable, "-m", "streamlit", "run", "app_streamlit_cloud.py",
+           "--server.port", str(port), "--server.headless", "true"]  # fmt: skip
+    server = subprocess.Popen(
+        cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    base = f"http://127.0.0.1:{port}"
+    peak = {"app": 0.0, "children": 0.0}
+    stop = threading.Event()
+
+    def sample() -> None:
+        proc = psutil.Process(server.pid)
+        while not stop.is_set():
+            try:
+                app = proc.memory_info().rss / 2**20
+                kids = sum(c.memory_info().rss for c in proc.children(recursive=True)) / 2**20
+            except psutil.Error:
+                break
+            peak["app"] = max(peak["app"], app)
+            peak["children"] = max(peak["children"], kids)
+            time.sleep(0.05)
+
+    try:
+        wait_healthy(base)
+        threading.Thread(target=sample, daemon=True).start()
+        t0 = time.monotonic()
+        results = asyncio.run(_run(base, photo, args.sessions, args.resolution))
+        wall = time.monotonic() - t0
+    finally:
+        stop.set()
+        server.terminate()
+        server.wait(timeout=30)
+
+    done = [r for r in results if r.video_s is not None]
+    renders = [r.first_render_s for r in results if r.first_render_s is not None]
+    videos = [r.video_s for r in done if r.video_s is not None]
+    print(f"sessions {args.sessions}, workers {args.workers}, {args.resolution}p, "
+          f"cpus {os.cpu_count()}")  # fmt: skip
+    print("| measure | value |")
+    print("| --- | --- |")
+    rate = 100 * len(done) / len(results)
+    print(f"| sessions completed | {len(done)}/{len(results)} ({rate:.0f}%) |")
+    if renders:
+        p50, p95 = _pct(renders, 50), _pct(renders, 95)
+        print(f"| first render p50 / p95 | {p50:.2f} s / {p95:.2f} s |")
+    if videos:
+        p50, p95 = _pct(videos, 50), _pct(videos, 95)
+        print(f"| finished video p50 / p95 | {p50:.1f} s / {p95:.1f} s |")
+    print(f"| server peak RSS | {peak['app']:.0f} MB (budget 800 MB) |")
+    print(f"| ffmpeg children peak | {peak['children']:.0f} MB |")
+    print(f"| wall time | {wall:.1f} s |")
+    for i, r in enumerate(results):
+        if r.error:
+            print(f"session {i}: {r.error}")
+    return 0 if len(done) == len(results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
