@@ -274,6 +274,7 @@ def _store_results(job_id: str, result: GenerationResult) -> dict[str, str]:
 
 def _succeed(claim: _Claim, result: GenerationResult) -> None:
     keys = _store_results(claim.id, result)
+    stored_bytes = media.total_size(claim.photo_key, *keys.values())  # "storage used"
     now = utcnow()
     used = result.provider or claim.provider
     with session_scope() as session:
@@ -286,6 +287,7 @@ def _succeed(claim: _Claim, result: GenerationResult) -> None:
                 percent=100.0,
                 duration_s=float(result.duration_s),
                 provider_used=used,
+                media_bytes=stored_bytes,
                 voice=result.voice or None,
                 notes=list(result.notes),
                 error_message=None,

@@ -125,6 +125,9 @@ def test_a_job_succeeds_with_its_files_and_is_charged(
     assert job.srt_path is not None and SCRIPT in job.srt_path.read_text("utf-8")
     assert job.vtt_path is not None and job.vtt_path.read_text("utf-8").startswith("WEBVTT")
     assert job.vtt_path.suffix == ".vtt" and job.srt_path.suffix == ".srt"
+    outputs = [job.video_key, job.thumbnail_key, job.srt_key, job.vtt_key]
+    photo = media.job_key(job.id, "photo.jpg")
+    assert job.media_bytes == media.total_size(photo, *outputs) > media.size(photo) > 0
     assert job.started_at is not None and job.finished_at is not None
     assert job.created_at <= job.started_at <= job.finished_at
     assert credits.balance(user.id) == 19
