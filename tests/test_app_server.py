@@ -52,12 +52,21 @@ def _copy_without_secrets(dest: Path) -> Path:
     return dest
 
 
-def start_server(workdir: Path, port: int, data_dir: Path, home: Path) -> subprocess.Popen[bytes]:
+def start_server(
+    workdir: Path,
+    port: int,
+    data_dir: Path,
+    home: Path,
+    extra_env: dict[str, str] | None = None,
+) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TALKINGPHOTO", "STREAMLIT"))}
     env.update(
         TALKINGPHOTO_DATA_DIR=str(data_dir),
         HOME=str(home),  # no ~/.streamlit/secrets.toml either
         PYTHONUNBUFFERED="1",
+        # Return and share links point at this very server.
+        TALKINGPHOTO__APP__BASE_URL=f"http://127.0.0.1:{port}",
+        **(extra_env or {}),
     )
     cmd = [
         sys.executable,
@@ -105,13 +114,14 @@ def stop_server(proc: subprocess.Popen[bytes]) -> None:
 
 
 @contextlib.contextmanager
-def running_app(tmp: Path) -> Iterator[str]:
-    """``streamlit run`` on a copy of the repo with no secrets anywhere; yields its base URL."""
+def running_app(tmp: Path, extra_env: dict[str, str] | None = None) -> Iterator[str]:
+    """``streamlit run`` on a copy of the repo with no secrets anywhere (settings only from
+    ``extra_env``, ``TALKINGPHOTO__...`` variables); yields its base URL."""
     workdir = _copy_without_secrets(tmp / "app")
     home = tmp / "home"
     home.mkdir()
     port = free_port()
-    proc = start_server(workdir, port, tmp / "data", home)
+    proc = start_server(workdir, port, tmp / "data", home, extra_env)
     base = f"http://127.0.0.1:{port}"
     try:
         wait_healthy(base, proc, home / "server.log")

@@ -27,7 +27,9 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
+
+from tests.fakes import hosted_page
 
 
 def link_signature(secret: str, link_id: str, reference: str, status: str, payment: str) -> str:
@@ -170,6 +172,13 @@ class FakeRazorpay:
             def do_POST(self) -> None:
                 fake.requests.append(("POST", self.path))
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if hosted := re.fullmatch(r"/i/([^/?]+)", urlsplit(self.path).path):
+                    # The buyer paid by UPI on the hosted page: back to callback_url, signed.
+                    query = fake.pay(hosted.group(1))
+                    callback = str(fake.link(hosted.group(1))["callback_url"])
+                    joiner = "&" if "?" in callback else "?"
+                    hosted_page.redirect(self, callback + joiner + urlencode(query))
+                    return
                 if not self._authorised():
                     return
                 if urlsplit(self.path).path.rstrip("/") != "/v1/payment_links":
@@ -179,6 +188,11 @@ class FakeRazorpay:
 
             def do_GET(self) -> None:
                 fake.requests.append(("GET", self.path))
+                if hosted := re.fullmatch(r"/i/([^/?]+)", urlsplit(self.path).path):
+                    link = fake.link(hosted.group(1))
+                    amount = f"{link['amount'] / 100:.2f} {link['currency']}"
+                    hosted_page.send_page(self, "Razorpay (test) — UPI", amount, self.path)
+                    return
                 if not self._authorised():
                     return
                 match = re.fullmatch(r"/v1/payment_links/([^/?]+)", urlsplit(self.path).path)

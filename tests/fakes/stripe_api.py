@@ -26,6 +26,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from tests.fakes import hosted_page
+
 _KEY_PART = re.compile(r"\[([^\]]*)\]")
 
 
@@ -183,6 +185,15 @@ class FakeStripe:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length).decode()
                 fake.requests.append(("POST", self.path, headers))
+                if hosted := re.fullmatch(r"/pay/([^/?]+)", urlsplit(self.path).path):
+                    # The buyer pressed Pay on the hosted Checkout page (a browser, no key).
+                    fake.pay(hosted.group(1))
+                    session = fake.session(hosted.group(1))
+                    target = str(session["success_url"]).replace(
+                        "{CHECKOUT_SESSION_ID}", session["id"]
+                    )
+                    hosted_page.redirect(self, target)
+                    return
                 if not self._authorised():
                     return
                 if urlsplit(self.path).path != "/v1/checkout/sessions":
@@ -194,6 +205,11 @@ class FakeStripe:
             def do_GET(self) -> None:
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 fake.requests.append(("GET", self.path, headers))
+                if hosted := re.fullmatch(r"/pay/([^/?]+)", urlsplit(self.path).path):
+                    session = fake.session(hosted.group(1))
+                    amount = f"{session['amount_total'] / 100:.2f} {session['currency'].upper()}"
+                    hosted_page.send_page(self, "Stripe Checkout (test)", amount, self.path)
+                    return
                 if not self._authorised():
                     return
                 match = re.fullmatch(r"/v1/checkout/sessions/([^/?]+)", urlsplit(self.path).path)
