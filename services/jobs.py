@@ -35,7 +35,7 @@ from errors import (
 )
 from providers import router
 from secrets_manager import get_settings
-from services import credits, media
+from services import credits, media, ratelimit
 
 if TYPE_CHECKING:
     from services.photos import PreparedPhoto
@@ -183,6 +183,7 @@ def _submit(
             return existing
     script, charged_by = _validate(script, params)
     cost = job_cost(script, params, charged_by)
+    ratelimit.hit("generate", user_id)  # after the input checks: a typo costs no attempt
     job_id = str(uuid.uuid4())
     photo_key = media.put(media.job_key(job_id, "photo" + _photo_suffix(photo_data)), photo_data)
     try:

@@ -108,7 +108,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         pytest.fail("axe-core is missing: run `npm ci` (package.json pins it)")
     from tests.test_app_server import running_app
 
-    with running_app(tmp_path_factory.mktemp("a11y")) as base:
+    env = {  # every page on: payments (demo gateway), sharing, and the developer as admin
+        "TALKINGPHOTO__FEATURES__ENABLE_PAYMENTS": "true",
+        "TALKINGPHOTO__FEATURES__ENABLE_SOCIAL_SHARING": "true",
+        "TALKINGPHOTO__ACCOUNTS__ADMINS": '["local@talkingphoto.local"]',
+    }
+    with running_app(tmp_path_factory.mktemp("a11y"), env) as base:
         yield base
 
 
@@ -210,8 +215,28 @@ def _press_and_wait(page, key: str) -> None:
         ("/", "hi", LAPTOP),
         ("/", "en", PHONE),
         ("/videos", "hi", PHONE),
+        ("/credits", "en", PHONE),
+        ("/credits", "hi", LAPTOP),
+        ("/receipts", "en", LAPTOP),
+        ("/account", "en", PHONE),
+        ("/account", "hi", LAPTOP),
+        ("/health", "en", LAPTOP),
+        ("/share", "en", PHONE),
     ],
-    ids=["create-laptop", "videos-laptop", "create-hindi", "create-phone", "videos-hindi-phone"],
+    ids=[
+        "create-laptop",
+        "videos-laptop",
+        "create-hindi",
+        "create-phone",
+        "videos-hindi-phone",
+        "credits-phone",
+        "credits-hindi",
+        "receipts-laptop",
+        "account-phone",
+        "account-hindi",
+        "health-laptop",
+        "share-gone-phone",
+    ],
 )
 def test_every_page_has_no_serious_violation(
     chromium, server: str, path: str, lang: str, viewport: dict[str, int]

@@ -402,3 +402,15 @@ def test_end_to_end_with_the_local_engine(
     assert job.video_path.read_bytes()[4:8] == b"ftyp"
     assert job.vtt_path is not None and job.vtt_path.read_text().startswith("WEBVTT")
     assert at.get("video") and _link(at, "download_video")
+
+
+def test_upload_limit_says_when_to_try_again(
+    app_env: Path, astronaut_jpeg: bytes, settings_env
+) -> None:
+    settings_env(ratelimit__upload="1/hour", providers__default="fake")
+    at = _upload(_app(), "astronaut.jpg", astronaut_jpeg)
+    assert "Face found — ready to animate." in _texts(at)
+    at = _upload(at, "again.jpg", astronaut_jpeg[:-10] + b"\x00" * 10)  # a second photo
+    text = _texts(at)
+    assert "Too many attempts. Please try again in" in text, text
+    _assert_clean(at)

@@ -87,3 +87,38 @@ def test_trusted_proxies_come_from_settings(settings_env: Callable[..., None]) -
     headers = {"X-Forwarded-For": "198.51.100.7"}
     assert ratelimit.client_address(headers, "172.17.0.1") == "198.51.100.7"
     assert ratelimit.client_address(headers, "192.0.2.1") == "192.0.2.1"
+
+
+def test_generate_limit_refuses_cleanly_and_changes_nothing(
+    jobs_env: object, settings_env: Callable[..., None]
+) -> None:
+    from sqlalchemy import func, select
+
+    from db.models import CreditEntry, Job
+    from db.session import session_scope
+    from errors import RateLimited
+    from services import accounts, credits, jobs
+    from tests.test_jobs import SCRIPT, make_photo, params
+
+    settings_env(ratelimit__generate="1/hour")
+    user = accounts.get_or_create_user("busy@example.com")
+    jobs.submit(user.id, photo=make_photo(), script=SCRIPT, params=params())
+    balance = credits.balance(user.id)
+    with session_scope() as session:
+        before = (
+            session.scalar(select(func.count(Job.id))),
+            session.scalar(select(func.count(CreditEntry.id))),
+        )
+    with pytest.raises(RateLimited) as caught:
+        jobs.submit(user.id, photo=make_photo(), script=SCRIPT, params=params())
+    assert "try again in" in caught.value.user_message
+    assert caught.value.retry_after_s > 0
+    with session_scope() as session:
+        after = (
+            session.scalar(select(func.count(Job.id))),
+            session.scalar(select(func.count(CreditEntry.id))),
+        )
+    assert after == before and credits.balance(user.id) == balance
+    # Another creator is not affected.
+    other = accounts.get_or_create_user("calm@example.com")
+    assert jobs.submit(other.id, photo=make_photo(), script=SCRIPT, params=params()).id

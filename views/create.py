@@ -20,12 +20,12 @@ import streamlit as st
 
 import ui_theme
 from api_routes import temp_upload_dir
-from errors import FaceError, PhotoError, TalkingPhotoError
+from errors import FaceError, PhotoError, RateLimited, TalkingPhotoError
 from i18n import _, current_language, format_number, format_seconds, ngettext
 from providers.base import ASPECTS, CAPTION_MODES
 from providers.local import speech
 from secrets_manager import get_settings
-from services import credits, jobs, photos
+from services import credits, jobs, photos, ratelimit
 from views import _provider_choice
 from views._components import (
     ACTIVE_STATUSES,
@@ -41,7 +41,7 @@ from views._components import (
     show_unexpected,
 )
 from views._provider_choice import Choice
-from views._session import require_user
+from views._session import current_user, require_user
 
 MB = 1024 * 1024
 
@@ -96,7 +96,10 @@ def _process_photo(source_id: str, data: bytes) -> None:
     limits = get_settings().limits
     st.session_state.pop("photo", None)
     st.session_state.pop("photo_error", None)
+    user = current_user()
     try:
+        if user is not None:
+            ratelimit.hit("upload", user.id)
         prepared = photos.prepare_photo(
             data,
             max_bytes=limits.max_upload_mb * MB,
@@ -105,7 +108,7 @@ def _process_photo(source_id: str, data: bytes) -> None:
             max_side_px=limits.max_photo_side_px,
         )
         preview = photos.face_preview(prepared, min_face_px=limits.min_face_px)
-    except (PhotoError, FaceError) as exc:
+    except (PhotoError, FaceError, RateLimited) as exc:
         # Not the exception (it holds a traceback): its template and params, translated when
         # shown, so switching the UI language translates the message too.
         st.session_state["photo_error"] = (exc.template, exc.params)
