@@ -1,9 +1,10 @@
 """Load: N concurrent browser sessions each run the whole create flow against `streamlit run`.
 
-Starts ``streamlit run app_streamlit_cloud.py`` on a free loopback port with a fresh data folder
-(development settings: guests allowed, local engine), then opens N Playwright browser contexts
-in Debian's headless Chromium *at the same time*. Each session: open the app (time to first
-render), enter as a guest, upload a portrait, type a script, generate, and wait for the
+Starts ``streamlit run app_streamlit_cloud.py`` on a free loopback port with a fresh data
+folder (development settings, local engine), then opens N
+Playwright browser contexts in Debian's headless Chromium *at the same time*. Each session: open
+the app (time to first render), create an account, upload a portrait,
+type a script, generate, and wait for the
 finished video (time to video). The server makes ``--workers`` videos at once (DESIGN.md's
 budget: 10 sessions with 2 generating at once, all complete, server under 800 MB). The
 server's RSS is sampled every 50 ms (its own process; ffmpeg children reported separately).
@@ -24,6 +25,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,19 +49,32 @@ class SessionResult:
     error: str = ""
 
 
-async def _enter(page, expect) -> None:
-    """Past the sign-in page, if one is shown: as a guest (development default)."""
-    guest = page.get_by_role("button", name="Try it without an account")
-    hero = page.get_by_text("Turn a portrait into a video that speaks your words.")
-    await expect(guest.or_(hero)).to_be_visible(timeout=120_000)
-    if await guest.is_visible():
-        await guest.click()
-    await expect(hero).to_be_visible(timeout=120_000)
+async def _enter(page, expect, base: str) -> None:
+    """Create an account, as a new creator does: each session is its own creator (the
+    per-creator limits apply as in production), then back to the create page."""
+    await page.goto(f"{base}/account")
+    form = page.get_by_test_id("stForm").first
+    await form.get_by_role("textbox", name="Your name").fill("Load Tester")
+    await form.get_by_role("textbox", name="E-mail").fill(
+        f"load-{uuid.uuid4().hex[:10]}@example.com"
+    )
+    await (
+        form.get_by_label("Password", exact=True)
+        .and_(form.locator("input"))
+        .fill("load test password 123")
+    )
+    await form.get_by_test_id("stBaseButton-primaryFormSubmit").click()
+    await expect(page.get_by_role("button", name="Sign out")).to_be_attached()
+    await page.get_by_test_id("stSidebarNavLink").filter(has_text="Create").click()
+    await expect(
+        page.get_by_text("Turn a portrait into a video that speaks your words.")
+    ).to_be_visible()
 
 
 async def _session(browser, base: str, photo: Path, resolution: int) -> SessionResult:
     from playwright.async_api import expect
 
+    expect.set_options(timeout=600_000)  # a shared 2-core machine: waits are long, not failures
     result = SessionResult()
     context = await browser.new_context(viewport={"width": 1280, "height": 1100})
     page = await context.new_page()
@@ -70,7 +85,7 @@ async def _session(browser, base: str, photo: Path, resolution: int) -> SessionR
         await expect(page.get_by_test_id("stAppViewContainer")).to_be_visible()
         await expect(page.get_by_test_id("stSkeleton")).to_have_count(0)
         result.first_render_s = time.monotonic() - t0
-        await _enter(page, expect)
+        await _enter(page, expect, base)
         await page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(photo))
         await expect(page.get_by_text("Face found — ready to animate.")).to_be_visible()
         if resolution != 720:
@@ -97,9 +112,7 @@ async def _run(base: str, photo: Path, sessions: int, resolution: int) -> list[S
     from playwright.async_api import async_playwright
 
     async with async_playwright() as pw:
-        browser = await pw.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
+        browser = await pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         try:
             return list(
                 await asyncio.gather(
