@@ -52,6 +52,44 @@ def wait_healthy(base: str, deadline_s: float = 60.0) -> None:
     raise SystemExit("server did not become healthy")
 
 
+def start_app(tmp: Path, extra_env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
+    """``streamlit run`` on a free loopback port with its data under ``tmp``; (process, URL)."""
+    port = free_port()
+    env = {**os.environ, "TALKINGPHOTO_DATA_DIR": str(tmp / "data"), **(extra_env or {})}
+    cmd = [sys.executable, "-m", "streamlit", "run", "app_streamlit_cloud.py",
+           "--server.port", str(port), "--server.headless", "true"]  # fmt: skip
+    server = subprocess.Popen(
+        cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    return server, f"http://127.0.0.1:{port}"
+
+
+class PeakRss:
+    """Samples a process's RSS (and its children's, separately) every 50 ms in a thread."""
+
+    def __init__(self, pid: int) -> None:
+        self.app = 0.0
+        self.children = 0.0
+        self._proc = psutil.Process(pid)
+        self._stop = threading.Event()
+        threading.Thread(target=self._run, daemon=True).start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                app = self._proc.memory_info().rss / 2**20
+                kids = self._proc.children(recursive=True)
+                children = sum(c.memory_info().rss for c in kids) / 2**20
+            except psutil.Error:
+                break
+            self.app = max(self.app, app)
+            self.children = max(self.children, children)
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sessions", type=int, default=10)
@@ -65,42 +103,11 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="tp-bench-app-"))
     photo = tmp / "portrait.jpg"
     Image.fromarray(data.astronaut()).resize((1024, 1024)).save(photo, quality=90)
-    port = free_port()
-    env = {**os.environ, "TALKINGPHOTO_DATA_DIR": str(tmp / "data")}
-    cmd = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        "app_streamlit_cloud.py",
-        "--server.port",
-        str(port),
-        "--server.headless",
-        "true",
-    ]
-    server = subprocess.Popen(
-        cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    base = f"http://127.0.0.1:{port}"
-    peak = {"app": 0.0, "children": 0.0}
-    stop = threading.Event()
-
-    def sample() -> None:
-        proc = psutil.Process(server.pid)
-        while not stop.is_set():
-            try:
-                app = proc.memory_info().rss / 2**20
-                kids = sum(c.memory_info().rss for c in proc.children(recursive=True)) / 2**20
-            except psutil.Error:
-                break
-            peak["app"] = max(peak["app"], app)
-            peak["children"] = max(peak["children"], kids)
-            time.sleep(0.05)
-
+    server, base = start_app(tmp)
     try:
         wait_healthy(base)
         idle = psutil.Process(server.pid).memory_info().rss / 2**20
-        threading.Thread(target=sample, daemon=True).start()
+        peak = PeakRss(server.pid)
         with sync_playwright() as pw:
             browser = pw.chromium.launch(
                 executable_path="/usr/bin/chromium",
@@ -128,15 +135,16 @@ def main() -> None:
             elapsed = time.monotonic() - t0
             browser.close()
     finally:
-        stop.set()
+        if "peak" in locals():
+            peak.stop()
         server.terminate()
         server.wait(timeout=30)
 
     print(f"sessions: {args.sessions}  generations: {args.generations}  cpus: {os.cpu_count()}")
     print(f"app RSS idle (no session)       : {idle:7.0f} MB")
     print(f"app RSS with sessions open      : {opened:7.0f} MB")
-    print(f"app RSS peak during generation  : {peak['app']:7.0f} MB  (budget 800 MB)")
-    print(f"ffmpeg children peak (separate) : {peak['children']:7.0f} MB")
+    print(f"app RSS peak during generation  : {peak.app:7.0f} MB  (budget 800 MB)")
+    print(f"ffmpeg children peak (separate) : {peak.children:7.0f} MB")
     print(f"upload + both videos ready in   : {elapsed:7.1f} s")
 
 

