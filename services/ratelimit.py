@@ -80,28 +80,26 @@ def _retry_after(limiter: MovingWindowRateLimiter, item: RateLimitItem, keys: li
     return max(1.0, math.ceil(reset_at - time.time()))
 
 
-def hit(action: str, *identities: object) -> None:
-    """Count one attempt; RateLimited (nothing counted) when the limit is used up."""
+def _enforce(action: str, identities: tuple[object, ...], *, count: bool) -> None:
     config = get_settings().ratelimit
     item = _item(action, config)
     limiter = _limiter(config.storage_uri)
     keys = _keys(action, identities)
-    if not limiter.hit(item, *keys):
+    allowed = limiter.hit(item, *keys) if count else limiter.test(item, *keys)
+    if not allowed:
         raise RateLimited(
             retry_after_s=_retry_after(limiter, item, keys), detail=f"rate limit {action}"
         )
+
+
+def hit(action: str, *identities: object) -> None:
+    """Count one attempt; RateLimited (nothing counted) when the limit is used up."""
+    _enforce(action, identities, count=True)
 
 
 def check(action: str, *identities: object) -> None:
     """RateLimited if ``action`` is already used up for these identities; counts nothing."""
-    config = get_settings().ratelimit
-    item = _item(action, config)
-    limiter = _limiter(config.storage_uri)
-    keys = _keys(action, identities)
-    if not limiter.test(item, *keys):
-        raise RateLimited(
-            retry_after_s=_retry_after(limiter, item, keys), detail=f"rate limit {action}"
-        )
+    _enforce(action, identities, count=False)
 
 
 def clear(action: str, *identities: object) -> None:
