@@ -32,7 +32,7 @@ from sqlalchemy import null, select, update
 from sqlalchemy.exc import OperationalError
 
 from db.models import Event, Job, JobAttempt, utcnow
-from db.session import session_scope
+from db.session import read_scope, session_scope
 from errors import N_, JobCancelled, JobError, TalkingPhotoError
 from providers import router
 from providers.base import CancelToken, GenerationRequest, GenerationResult, JobContext
@@ -530,8 +530,14 @@ class CancelPoller:
             if self._cancelled or now - self._last < self.every_s:
                 return self._cancelled
             self._last = now
-        with session_scope() as session:
-            flag = session.scalar(select(Job.cancel_requested).where(Job.id == self.job_id))
+        try:
+            with read_scope() as session:
+                flag = session.scalar(select(Job.cancel_requested).where(Job.id == self.job_id))
+        except OperationalError:
+            # Like progress, the check is advisory: a busy database must not fail the render;
+            # the next check, a moment later, reads the flag.
+            log.warning("job %s: cancel check skipped (database busy)", self.job_id)
+            return self._cancelled
         self.reads += 1
         # A deleted row also stops the work: nobody is waiting for it.
         self._cancelled = flag is None or bool(flag)

@@ -3,13 +3,17 @@
 ``get_engine()`` builds one engine per database URL for the process (``[database] url``, or
 SQLite at ``<data_dir>/talkingphoto.db``) and brings the schema to the newest Alembic revision
 the first time, so any service call works on a fresh data folder. ``session_scope()`` is the
-unit of work: commit on success, rollback on error.
+unit of work: commit on success, rollback on error. ``read_scope()`` is for reads only (the
+pages' polls, the workers' cancel checks): it never takes the write lock and refuses writes.
 
 SQLite is tuned for one web process with a few worker threads: WAL (readers never block the
 writer), ``busy_timeout`` (writers wait instead of failing), foreign keys ON, and every
 transaction opened with ``BEGIN IMMEDIATE`` so that a read-then-write transaction (check the
 balance, then debit) takes the write lock up front — no lost updates, no "database is locked"
-when two transactions both try to upgrade from reading to writing.
+when two transactions both try to upgrade from reading to writing. Read-only sessions open a
+plain deferred ``BEGIN`` with ``PRAGMA query_only`` on: under WAL they read a snapshot without
+waiting for (or holding up) the writer, so ten pages polling their jobs every second do not
+queue behind a worker saving progress.
 """
 
 from __future__ import annotations
@@ -31,8 +35,11 @@ from secrets_manager import get_settings
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 
+READ_ONLY = "talkingphoto_read_only"  # execution option set on read_scope()'s connections
+
 _lock = threading.RLock()
 _engines: dict[str, tuple[Engine, sessionmaker[Session]]] = {}
+_readers: dict[str, Engine] = {}
 
 
 def database_url() -> str:
@@ -73,7 +80,12 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_on_begin(conn: Connection) -> None:
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    if conn.get_execution_options().get(READ_ONLY):
+        conn.exec_driver_sql("PRAGMA query_only = ON")
+        conn.exec_driver_sql("BEGIN")
+    else:
+        conn.exec_driver_sql("PRAGMA query_only = OFF")
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _engine_and_sessionmaker() -> tuple[Engine, sessionmaker[Session]]:
@@ -119,6 +131,25 @@ def session_scope() -> Iterator[Session]:
         session.close()
 
 
+@contextmanager
+def read_scope() -> Iterator[Session]:
+    """A session for reads only, rolled back when the block ends. On SQLite it reads a WAL
+    snapshot without the write lock, and a write in it fails (``query_only``) instead of
+    silently taking the lock; on other databases it is an ordinary transaction."""
+    url = database_url()
+    engine, maker = _engine_and_sessionmaker()
+    with _lock:
+        reader = _readers.get(url)
+        if reader is None:
+            reader = _readers[url] = engine.execution_options(**{READ_ONLY: True})
+    session = maker(bind=reader)
+    try:
+        yield session
+    finally:
+        session.rollback()
+        session.close()
+
+
 def alembic_config(connection: Connection | None = None) -> Config:
     """An Alembic config built in code (no ini needed); ``connection`` is used when given."""
     config = Config()
@@ -141,3 +172,4 @@ def dispose_engines() -> None:
         for engine, _maker in _engines.values():
             engine.dispose()
         _engines.clear()
+        _readers.clear()

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from db.models import CreditEntry, utcnow
-from db.session import session_scope
+from db.session import read_scope
 from secrets_manager import get_settings
 
 # ----------------------------------------------------------------------------------- ledger
@@ -69,7 +69,7 @@ def balance_in(session: Session, user_id: int) -> int:
 
 def balance(user_id: int) -> int:
     """The user's credits now: the sum of their ledger."""
-    with session_scope() as session:
+    with read_scope() as session:
         return balance_in(session, user_id)
 
 
@@ -120,7 +120,7 @@ class LedgerEntryView:
 
 def entries(user_id: int, limit: int = 200) -> list[LedgerEntryView]:
     """The user's ledger, newest first (the receipts page)."""
-    with session_scope() as session:
+    with read_scope() as session:
         rows = session.scalars(
             select(CreditEntry)
             .where(CreditEntry.user_id == user_id)

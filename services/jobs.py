@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 import background_tasks
 from db.models import ACTIVE_STATUSES, Job, JobAttempt, User, utcnow
-from db.session import session_scope
+from db.session import read_scope, session_scope
 from errors import (
     N_,
     InputError,
@@ -326,7 +326,7 @@ def _owned(session: Session, job_id: str, user_id: int) -> Job:
 
 def get(job_id: str, user_id: int) -> JobView:
     """A fresh read of the job; JobNotFound unless it exists and belongs to ``user_id``."""
-    with session_scope() as session:
+    with read_scope() as session:
         return _view(_owned(session, job_id, user_id))
 
 
@@ -346,7 +346,7 @@ class AttemptView:
 
 def attempts(job_id: str, user_id: int) -> list[AttemptView]:
     """The providers tried for a job, in order; JobNotFound unless it is the user's."""
-    with session_scope() as session:
+    with read_scope() as session:
         _owned(session, job_id, user_id)
         rows = session.scalars(
             select(JobAttempt).where(JobAttempt.job_id == job_id).order_by(JobAttempt.id)
@@ -360,7 +360,7 @@ def attempts(job_id: str, user_id: int) -> list[AttemptView]:
 
 def list_for_user(user_id: int, limit: int = 50) -> list[JobView]:
     """The user's jobs, newest first."""
-    with session_scope() as session:
+    with read_scope() as session:
         rows = session.scalars(
             select(Job)
             .where(Job.user_id == user_id)

@@ -34,7 +34,7 @@ from pathlib import Path
 from sqlalchemy import case, func, select, update
 
 from db.models import ACTIVE_STATUSES, Job, utcnow
-from db.session import session_scope
+from db.session import read_scope, session_scope
 from errors import StorageError, TalkingPhotoError
 from secrets_manager import get_settings
 from services import media
@@ -227,7 +227,7 @@ def _fill_sizes(user_id: int | None = None) -> CleanupReport:
 def storage_used(user_id: int) -> int:
     """Bytes a creator's videos, photos, thumbnails and captions take in storage."""
     _fill_sizes(user_id)
-    with session_scope() as session:
+    with read_scope() as session:
         total = session.scalar(
             select(func.coalesce(func.sum(Job.media_bytes), 0)).where(Job.user_id == user_id)
         )

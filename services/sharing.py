@@ -22,7 +22,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from db.models import Job, ShareLink, utcnow
-from db.session import session_scope
+from db.session import read_scope, session_scope
 from errors import N_, JobNotFound, ShareError
 from secrets_manager import get_settings
 
@@ -170,7 +170,7 @@ def _active_clause(now: datetime) -> tuple[object, ...]:
 
 def links_for_job(job_id: str, user_id: int) -> list[ShareLinkView]:
     """The video's links that were not revoked, newest first (expired ones included)."""
-    with session_scope() as session:
+    with read_scope() as session:
         rows = session.scalars(
             select(ShareLink)
             .where(
@@ -239,7 +239,7 @@ def link_is_active(link_id: int, *, now: datetime | None = None) -> bool:
     if not enabled():
         return False
     now = now or utcnow()
-    with session_scope() as session:
+    with read_scope() as session:
         found = session.scalar(
             select(ShareLink.id).where(ShareLink.id == link_id, *_active_clause(now))
         )

@@ -560,6 +560,32 @@ def test_cancel_flag_is_read_at_most_twice_a_second(
     assert poller() is True and poller.reads == 2  # once seen, no more reads
 
 
+def test_a_busy_database_does_not_fail_the_cancel_check(
+    held: fakes.ManualExecutor, user: accounts.UserView, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from contextlib import contextmanager
+
+    from sqlalchemy.exc import OperationalError
+
+    job = submit(user.id)
+    now = [0.0]
+    poller = CancelPoller(job.id, clock=lambda: now[0])
+    real = background_tasks.read_scope
+
+    @contextmanager
+    def locked():  # type: ignore[no-untyped-def]
+        raise OperationalError("BEGIN", {}, Exception("database is locked"))
+        yield
+
+    monkeypatch.setattr(background_tasks, "read_scope", locked)
+    assert poller() is False and poller.reads == 0  # skipped, not raised
+    with session_scope() as session:
+        session.execute(update(Job).where(Job.id == job.id).values(cancel_requested=True))
+    monkeypatch.setattr(background_tasks, "read_scope", real)
+    now[0] = 0.6
+    assert poller() is True and poller.reads == 1  # the next check reads the flag
+
+
 def test_workers_never_import_streamlit() -> None:
     code = (
         "import sys, background_tasks, services.jobs, services.accounts, services.credits; "

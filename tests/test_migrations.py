@@ -15,7 +15,14 @@ from sqlalchemy import Connection, Engine, inspect, select, text
 from sqlalchemy.orm import Session
 
 from db.models import Base, Event, Job, User
-from db.session import alembic_config, create_app_engine, get_engine, init_db, session_scope
+from db.session import (
+    alembic_config,
+    create_app_engine,
+    get_engine,
+    init_db,
+    read_scope,
+    session_scope,
+)
 from services import jobs
 
 TABLES = {
@@ -198,3 +205,32 @@ def test_session_scope_rolls_back_on_error(foundation_env: Path) -> None:
         raise RuntimeError("stop")
     with session_scope() as session:
         assert session.scalars(select(User)).all() == []
+
+
+def test_read_scope_reads_while_a_writer_holds_the_lock(foundation_env: Path) -> None:
+    """A page's poll must not queue behind a worker's write (with BEGIN IMMEDIATE it would
+    wait out the busy timeout and then fail with "database is locked")."""
+    with session_scope() as session:
+        session.add(User(email="before@example.com"))
+    with session_scope() as writer:  # holds SQLite's write lock until the block ends
+        writer.add(User(email="pending@example.com"))
+        writer.flush()
+        with read_scope() as reader:
+            emails = reader.scalars(select(User.email)).all()
+        assert emails == ["before@example.com"]  # the last committed snapshot
+    with read_scope() as reader:
+        assert len(reader.scalars(select(User)).all()) == 2
+
+
+def test_read_scope_refuses_writes_and_leaves_the_connection_writable(
+    foundation_env: Path,
+) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    with pytest.raises(OperationalError, match="readonly"), read_scope() as reader:
+        reader.add(User(email="sneaky@example.com"))
+        reader.flush()
+    with session_scope() as session:  # the same pooled connection, writable again
+        session.add(User(email="fine@example.com"))
+    with read_scope() as reader:
+        assert reader.scalars(select(User.email)).all() == ["fine@example.com"]
