@@ -8,8 +8,9 @@ Kinds of user (``User.auth_method``):
 * ``local``: the single developer user (``local@talkingphoto.local``) every visitor becomes in
   development while guests are allowed, so a fresh checkout can create a video at once.
 
-A guest or the local user can *upgrade* (:func:`sign_up` with ``upgrade_user_id``): the same
-row becomes a password account, so their videos stay theirs. Sign-up grants
+A guest or the local user can *upgrade* (:func:`sign_up` with ``upgrade_user_id``): a guest's
+row becomes a password account, so their videos stay theirs; the local user, shared by every
+development session, stays, and the new account takes its finished videos. Sign-up grants
 ``[credits] signup_grant`` once (ledger reference ``grant:signup:<user>``); a guest's grant is
 ``grant:guest:<user>``. Roles: ``admin`` when the e-mail is in ``[accounts] admins``.
 
@@ -30,9 +31,10 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from db.models import ShareLink, User, utcnow
-from db.session import session_scope
+from db.session import read_scope, session_scope
 from errors import N_, AccountError, AuthError, RateLimited, SignupError
 from secrets_manager import get_settings
 from services import credits, ratelimit
@@ -191,19 +193,21 @@ def sign_up(
     try:
         with session_scope() as session:
             user = None
+            videos_from: int | None = None
             if upgrade_user_id is not None:
                 user = session.get(User, upgrade_user_id)
                 if (
                     user is None
                     or user.deleted_at is not None
-                    or user.auth_method
-                    not in (
-                        "guest",
-                        "local",
-                    )
+                    or user.auth_method not in ("guest", "local")
                 ):
                     raise SignupError(N_("That account could not be created."))
-            else:
+                if user.auth_method == "local":
+                    # Every development session is the local user: turning its row into this
+                    # person's account would sign all the other sessions in as them. A new
+                    # account takes the finished videos instead; the local user stays.
+                    videos_from, user = user.id, None
+            if user is None:
                 user = User(locale=locale or settings.app.default_locale, is_admin=False)
                 session.add(user)
             user.email = email
@@ -215,6 +219,8 @@ def sign_up(
             if locale:
                 user.locale = locale
             session.flush()
+            if videos_from is not None:
+                _move_finished_videos(session, videos_from, user.id)
             grant = settings.credits.signup_grant
             if grant > 0:
                 credits.post(session, user.id, grant, signup_reference(user.id), "signup grant")
@@ -289,25 +295,28 @@ def start_guest(*, client: str = ratelimit.UNKNOWN_CLIENT, locale: str | None = 
 
 
 def adopt_guest_videos(guest_id: int, user_id: int) -> int:
-    """Move a guest's finished videos to the account they just signed in to; the guest is
-    then closed. Returns how many videos moved. Credits do not move."""
-    from db.models import TERMINAL_STATUSES, Job
-
+    """Move a guest's finished videos to the account they just signed in to. Returns how
+    many videos moved. Credits do not move."""
     if guest_id == user_id:
         return 0
     with session_scope() as session:
         guest = session.get(User, guest_id)
         if guest is None or not guest.is_guest or guest.deleted_at is not None:
             return 0
-        moved = session.execute(
-            update(Job)
-            .where(Job.user_id == guest_id, Job.status.in_(TERMINAL_STATUSES))
-            .values(user_id=user_id)
-        ).rowcount
-        session.execute(
-            update(ShareLink).where(ShareLink.user_id == guest_id).values(user_id=user_id)
-        )
-        return int(moved or 0)
+        return _move_finished_videos(session, guest_id, user_id)
+
+
+def _move_finished_videos(session: Session, from_id: int, to_id: int) -> int:
+    """Give ``to_id`` the finished videos (and their share links) of ``from_id``."""
+    from db.models import TERMINAL_STATUSES, Job
+
+    moved = session.execute(
+        update(Job)
+        .where(Job.user_id == from_id, Job.status.in_(TERMINAL_STATUSES))
+        .values(user_id=to_id)
+    ).rowcount  # type: ignore[attr-defined]
+    session.execute(update(ShareLink).where(ShareLink.user_id == from_id).values(user_id=to_id))
+    return int(moved or 0)
 
 
 # --------------------------------------------------------------------------- lookups
@@ -361,7 +370,7 @@ def current_user() -> UserView:
 
 def get_user(user_id: int) -> UserView | None:
     """The user, or None when unknown or deleted."""
-    with session_scope() as session:
+    with read_scope() as session:
         user = session.get(User, user_id)
         if user is None or user.deleted_at is not None:
             return None

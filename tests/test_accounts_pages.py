@@ -174,13 +174,20 @@ def test_development_starts_creating_at_once_and_invites_to_sign_up(
     at.switch_page("views/account.py").run()
     clean(at)
     assert "You are using TalkingPhoto without an account." in texts(at)
+    other_tab = clean(app())  # another development session: the local user too
     at = sign_up(at, "dev@example.com", prefix="upgrade")
     with session_scope() as session:
         user = session.scalars(select(User).where(User.email == "dev@example.com")).one()
         (job,) = session.scalars(select(Job)).all()
         assert job.user_id == user.id and user.auth_method == "password"
+        local = session.scalars(select(User).where(User.auth_method == "local")).one()
+        assert local.id != user.id  # the shared local user stays local
     at.switch_page("views/account.py").run()
     assert "You are using TalkingPhoto without an account." not in texts(clean(at))
+    # The other session is not signed in as dev@example.com.
+    other_tab.switch_page("views/account.py").run()
+    assert "You are using TalkingPhoto without an account." in texts(clean(other_tab))
+    assert "dev@example.com" not in "\n".join(texts(other_tab))
 
 
 # -------------------------------------------------------------------------- balance gate
