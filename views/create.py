@@ -120,8 +120,8 @@ def _process_photo(source_id: str, data: bytes) -> None:
     ext = "png" if prepared.data[:4] == b"\x89PNG" else "jpg"
     photo_path = folder / f"{digest}.{ext}"
     crop_path = folder / f"{digest}-face.jpg"
-    photo_path.write_bytes(prepared.data)
-    crop_path.write_bytes(preview.crop_jpeg)
+    _write_whole(photo_path, prepared.data)
+    _write_whole(crop_path, preview.crop_jpeg)
     st.session_state["photo_source_id"] = source_id
     st.session_state["photo"] = PhotoState(
         source_id=source_id,
@@ -132,6 +132,18 @@ def _process_photo(source_id: str, data: bytes) -> None:
         crop_path=str(crop_path),
         notes=tuple(preview.notes),
     )
+
+
+def _write_whole(path: Path, data: bytes) -> None:
+    """Write ``data`` so that readers see the old file or the whole new one, never a part.
+    The names are content hashes, so two creators uploading the same picture share a file,
+    and one session must not read it while the other is half-way through writing it."""
+    tmp = path.with_name(f".{uuid.uuid4().hex}.part")
+    try:
+        tmp.write_bytes(data)
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _photo_section() -> PhotoState | None:
