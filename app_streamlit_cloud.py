@@ -172,6 +172,8 @@ def _render() -> None:
             key="ui_lang",
             horizontal=True,
         )
+        with st.sidebar:
+            ui_theme.set_document_language(st.session_state["ui_lang"])
         # Switching pages clears query params, so put the language back on every run.
         if st.query_params.get("lang") != st.session_state["ui_lang"]:
             st.query_params["lang"] = st.session_state["ui_lang"]

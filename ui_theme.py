@@ -99,12 +99,31 @@ _CSS = f"""
    background, under WCAG AA's 4.5:1. A solid muted ink at full opacity instead (5:1+). */
 .stApp [data-testid="stCaptionContainer"] {{ color: {MUTED}; opacity: 1; }}
 [data-testid="stSidebar"] .tp-brand {{ font-weight: 750; font-size: 1.15rem; color: {INK}; }}
+/* A collapsed sidebar is off screen (on phones, always at first): keep its links out of the
+   Tab order and away from screen readers until it is opened. */
+[data-testid="stSidebar"][data-collapsed="true"] [data-testid="stSidebarContent"] {{
+  visibility: hidden;
+}}
+.st-key-tp_doc_lang {{ display: none; }}
 </style>
 """
 
 
 def inject_css() -> None:
     st.html(_CSS)
+
+
+_LANG_SCRIPT = '<script>document.documentElement.lang = "{code}";</script>'
+
+
+def set_document_language(code: str) -> None:
+    """Say which language the page is in (``<html lang>``), so a screen reader reads Hindi
+    with a Hindi voice and the browser hyphenates and offers translation correctly.
+    ``code`` is one of our UI language codes (two or three lower-case letters)."""
+    if not (2 <= len(code) <= 3 and code.isascii() and code.isalpha() and code.islower()):
+        raise ValueError(f"not a language code: {code!r}")
+    with st.container(key="tp_doc_lang"):
+        st.html(_LANG_SCRIPT.format(code=code), unsafe_allow_javascript=True)
 
 
 def hero(title: str, promise: str) -> None:

@@ -241,12 +241,16 @@ def _press_and_wait(page, key: str) -> None:
 def test_every_page_has_no_serious_violation(
     chromium, server: str, path: str, lang: str, viewport: dict[str, int]
 ) -> None:
+    from playwright.sync_api import expect
+
     page = _page(chromium, viewport)
     try:
         page.goto(f"{server}{path}?lang={lang}")
         wait_for_app(page)
         _assert_no_violations(page, f"{path} in {lang} at {viewport['width']} px")
         _assert_images_have_alt(page)
+        # Screen readers pick their voice from <html lang>.
+        expect(page.locator("html")).to_have_attribute("lang", lang)
     finally:
         page.context.close()
 
@@ -261,6 +265,14 @@ def test_phone_menu_works_with_the_keyboard(chromium, server: str) -> None:
         page.goto(f"{server}/?lang=en")
         wait_for_app(page)
         expect(page.get_by_test_id("stSidebar")).not_to_be_in_viewport()
+        # The closed menu's links are off screen: Tab must not wander into them.
+        for _ in range(25):
+            page.keyboard.press("Tab")
+            where = page.evaluate(
+                "() => document.activeElement.closest('[data-testid=stSidebar]') ? "
+                "document.activeElement.outerHTML.slice(0, 80) : ''"
+            )
+            assert where == "", f"Tab reached the closed menu: {where}"
         opener = page.get_by_role("button", name="Expand sidebar")
         tab_to(page, opener)
         _press_and_wait(page, "Enter")
