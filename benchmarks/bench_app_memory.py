@@ -53,14 +53,16 @@ def wait_healthy(base: str, deadline_s: float = 60.0) -> None:
 
 
 def start_app(tmp: Path, extra_env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
-    """``streamlit run`` on a free loopback port with its data under ``tmp``; (process, URL)."""
+    """``streamlit run`` on a free loopback port with its data under ``tmp``; (process, URL).
+
+    The server's output goes to ``tmp/server.log``, to read when a run goes wrong."""
     port = free_port()
     env = {**os.environ, "TALKINGPHOTO_DATA_DIR": str(tmp / "data"), **(extra_env or {})}
     cmd = [sys.executable, "-m", "streamlit", "run", "app_streamlit_cloud.py",
            "--server.port", str(port), "--server.headless", "true"]  # fmt: skip
-    server = subprocess.Popen(
-        cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
+    log = (tmp / "server.log").open("wb")
+    server = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    log.close()
     return server, f"http://127.0.0.1:{port}"
 
 
@@ -70,6 +72,7 @@ class PeakRss:
     def __init__(self, pid: int) -> None:
         self.app = 0.0
         self.children = 0.0
+        self.most_children = 0  # the most child processes (ffmpeg encoders) alive at once
         self._proc = psutil.Process(pid)
         self._stop = threading.Event()
         threading.Thread(target=self._run, daemon=True).start()
@@ -84,6 +87,7 @@ class PeakRss:
                 break
             self.app = max(self.app, app)
             self.children = max(self.children, children)
+            self.most_children = max(self.most_children, len(kids))
             time.sleep(0.05)
 
     def stop(self) -> None:

@@ -42,6 +42,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 class SessionResult:
     first_render_s: float | None = None
     video_s: float | None = None
+    step: str = "open"  # the step a failed session was on
     error: str = ""
 
 
@@ -81,7 +82,9 @@ async def _session(browser, base: str, photo: Path, resolution: int) -> SessionR
         await expect(page.get_by_test_id("stAppViewContainer")).to_be_visible()
         await expect(page.get_by_test_id("stSkeleton")).to_have_count(0)
         result.first_render_s = time.monotonic() - t0
+        result.step = "sign up"
         await _enter(page, expect, base)
+        result.step = "upload"
         await page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(photo))
         await expect(page.get_by_text("Face found — ready to animate.")).to_be_visible()
         if resolution != 720:
@@ -89,12 +92,14 @@ async def _session(browser, base: str, photo: Path, resolution: int) -> SessionR
             combo = page.get_by_role("combobox", name="Resolution", exact=True)
             await combo.click()
             await page.get_by_role("option", name=f"{resolution}p").first.click()
+        result.step = "script"
         box = page.get_by_role("textbox", name="Script", exact=True)
         await box.fill(SCRIPT)
         await box.press("Control+Enter")
         button = page.get_by_role("button", name="Generate video")
         await expect(button).to_be_enabled()
         await button.click()
+        result.step = "wait for the video"
         await expect(page.get_by_test_id("stVideo")).to_be_visible(timeout=600_000)
         result.video_s = time.monotonic() - t0
     except Exception as exc:  # a benchmark reports every failure and carries on
@@ -163,6 +168,7 @@ def main() -> int:
     done = [r for r in results if r.video_s is not None]
     renders = [r.first_render_s for r in results if r.first_render_s is not None]
     videos = [r.video_s for r in done if r.video_s is not None]
+    print(f"server log: {tmp / 'server.log'}")
     print(f"sessions {args.sessions}, workers {args.workers}, {args.resolution}p, "
           f"cpus {os.cpu_count()}")  # fmt: skip
     print("| measure | value |")
@@ -176,11 +182,11 @@ def main() -> int:
         p50, p95 = _pct(videos, 50), _pct(videos, 95)
         print(f"| finished video p50 / p95 | {p50:.1f} s / {p95:.1f} s |")
     print(f"| server peak RSS | {peak.app:.0f} MB (budget 800 MB) |")
-    print(f"| ffmpeg children peak | {peak.children:.0f} MB |")
+    print(f"| ffmpeg children peak | {peak.children:.0f} MB, {peak.most_children} at once |")
     print(f"| wall time | {wall:.1f} s |")
     for i, r in enumerate(results):
         if r.error:
-            print(f"session {i}: {r.error}")
+            print(f"session {i}, at {r.step}: {r.error}")
     return 0 if len(done) == len(results) else 1
 
 
