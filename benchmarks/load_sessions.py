@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import statistics
 import sys
@@ -68,14 +69,17 @@ async def _enter(page, expect, base: str) -> None:
     ).to_be_visible()
 
 
-async def _session(browser, base: str, photo: Path, resolution: int) -> SessionResult:
+async def _session(
+    browser, base: str, photo: Path, resolution: int, timeout_ms: int, shot: Path
+) -> SessionResult:
+    """One creator's visit; on failure a screenshot goes to ``shot``."""
     from playwright.async_api import expect
 
-    expect.set_options(timeout=600_000)  # a shared 2-core machine: waits are long, not failures
+    expect.set_options(timeout=timeout_ms)  # a shared 2-core machine: waits are long
     result = SessionResult()
     context = await browser.new_context(viewport={"width": 1280, "height": 1100})
     page = await context.new_page()
-    page.set_default_timeout(600_000)
+    page.set_default_timeout(timeout_ms)
     t0 = time.monotonic()
     try:
         await page.goto(base)
@@ -88,10 +92,20 @@ async def _session(browser, base: str, photo: Path, resolution: int) -> SessionR
         await page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(photo))
         await expect(page.get_by_text("Face found — ready to animate.")).to_be_visible()
         if resolution != 720:
+            result.step = "resolution"
             await page.get_by_text("Advanced options").click()
             combo = page.get_by_role("combobox", name="Resolution", exact=True)
-            await combo.click()
-            await page.get_by_role("option", name=f"{resolution}p").first.click()
+            option = page.get_by_role("option", name=f"{resolution}p").first
+            for attempt in range(3):  # a rerun landing as the list opens closes it again
+                await combo.click()
+                try:
+                    await expect(option).to_be_visible(timeout=5_000)
+                    break
+                except AssertionError:
+                    if attempt == 2:
+                        raise
+            await option.click()
+            await expect(combo).to_have_value(f"{resolution}p")
         result.step = "script"
         box = page.get_by_role("textbox", name="Script", exact=True)
         await box.fill(SCRIPT)
@@ -100,16 +114,22 @@ async def _session(browser, base: str, photo: Path, resolution: int) -> SessionR
         await expect(button).to_be_enabled()
         await button.click()
         result.step = "wait for the video"
-        await expect(page.get_by_test_id("stVideo")).to_be_visible(timeout=600_000)
+        await expect(page.get_by_test_id("stVideo")).to_be_visible()
         result.video_s = time.monotonic() - t0
     except Exception as exc:  # a benchmark reports every failure and carries on
         result.error = f"{type(exc).__name__}: {str(exc).splitlines()[0][:160]}"
+        with contextlib.suppress(Exception):
+            await page.screenshot(path=str(shot), full_page=True)
+            result.error += f" (screenshot {shot})"
     finally:
         await context.close()
     return result
 
 
-async def _run(base: str, photo: Path, sessions: int, resolution: int) -> list[SessionResult]:
+async def _run(
+    base: str, photo: Path, sessions: int, resolution: int, timeout_ms: int
+) -> list[SessionResult]:
+    shots = photo.parent
     from playwright.async_api import async_playwright
 
     async with async_playwright() as pw:
@@ -117,7 +137,10 @@ async def _run(base: str, photo: Path, sessions: int, resolution: int) -> list[S
         try:
             return list(
                 await asyncio.gather(
-                    *(_session(browser, base, photo, resolution) for _ in range(sessions))
+                    *(
+                        _session(browser, base, photo, resolution, timeout_ms, shots / f"s{i}.png")
+                        for i in range(sessions)
+                    )
                 )
             )
         finally:
@@ -135,6 +158,9 @@ def main() -> int:
     parser.add_argument("--sessions", type=int, default=10)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--resolution", type=int, default=480, choices=(480, 720, 1080))
+    parser.add_argument(
+        "--timeout", type=float, default=600, help="seconds one step may take before it fails"
+    )
     args = parser.parse_args()
 
     from PIL import Image
@@ -157,7 +183,9 @@ def main() -> int:
         wait_healthy(base)
         peak = PeakRss(server.pid)
         t0 = time.monotonic()
-        results = asyncio.run(_run(base, photo, args.sessions, args.resolution))
+        results = asyncio.run(
+            _run(base, photo, args.sessions, args.resolution, int(args.timeout * 1000))
+        )
         wall = time.monotonic() - t0
     finally:
         if "peak" in locals():
