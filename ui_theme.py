@@ -98,6 +98,10 @@ _CSS = f"""
 /* Streamlit fades captions (st.caption, image captions) to 60% opacity: 4.2:1 on our page
    background, under WCAG AA's 4.5:1. A solid muted ink at full opacity instead (5:1+). */
 .stApp [data-testid="stCaptionContainer"] {{ color: {MUTED}; opacity: 1; }}
+/* The same for a slider's min/max labels (Streamlit's faded grey is 4.15:1 on the page); they
+   appear at once on focus or hover instead of fading in half a second later. */
+.stApp [data-testid="stSliderTickBar"] {{ color: {MUTED}; transition: none; }}
+.stApp [data-testid="stSliderTickBar"] p {{ color: {MUTED}; }}
 [data-testid="stSidebar"] .tp-brand {{ font-weight: 750; font-size: 1.15rem; color: {INK}; }}
 /* A collapsed sidebar is off screen (on phones, always at first): keep its links out of the
    Tab order and away from screen readers until it is opened. */

@@ -62,7 +62,8 @@ async def _enter(page, expect, base: str) -> None:
         .fill("load test password 123")
     )
     await form.get_by_test_id("stBaseButton-primaryFormSubmit").click()
-    await expect(page.get_by_role("button", name="Sign out")).to_be_attached()
+    signed_in = page.get_by_role("button", name="Sign out", include_hidden=True)
+    await expect(signed_in).to_be_attached()
     await page.get_by_test_id("stSidebarNavLink").filter(has_text="Create").click()
     await expect(
         page.get_by_text("Turn a portrait into a video that speaks your words.")

@@ -193,7 +193,9 @@ def _sign_up(page, base: str, email: str) -> None:
     form.get_by_label("Password", exact=True).and_(form.locator("input")).fill(PASSWORD)
     _shot(page, "01-sign-up")
     form.get_by_test_id("stBaseButton-primaryFormSubmit").click()
-    expect(page.get_by_role("button", name="Sign out")).to_be_attached(timeout=30_000)
+    # In the sidebar, which a phone keeps closed (and hidden from the accessibility tree).
+    signed_in = page.get_by_role("button", name="Sign out", include_hidden=True)
+    expect(signed_in).to_be_attached(timeout=30_000)
     expect(page.get_by_role("textbox", name="E-mail").first).to_have_value(email)
     _loaded(page)
 
@@ -218,6 +220,7 @@ def _make_video(page, portrait: Path) -> None:
     expect(generate).to_be_enabled()
     generate.click()
     expect(page.get_by_test_id("stVideo")).to_be_visible(timeout=240_000)
+    page.get_by_test_id("stVideo").scroll_into_view_if_needed()
     _shot(page, "03-video")
 
 
@@ -313,4 +316,5 @@ def test_admin_watches_the_health_page(page, demo_server) -> None:
     expect(page.get_by_role("status").first).to_be_visible()  # the overall verdict
     expect(page.get_by_text("Memory (app)")).to_be_visible()
     expect(page.get_by_text("Queued videos")).to_be_visible()
+    expect(page.get_by_test_id("stToast")).to_have_count(0, timeout=30_000)  # the welcome
     _shot(page, "09-health")
