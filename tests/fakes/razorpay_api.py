@@ -25,11 +25,12 @@ import re
 import secrets
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from tests.fakes import hosted_page
+from tests.fakes.loopback import LoopbackServer
 
 
 def link_signature(secret: str, link_id: str, reference: str, status: str, payment: str) -> str:
@@ -37,7 +38,7 @@ def link_signature(secret: str, link_id: str, reference: str, status: str, payme
     return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
 
 
-class FakeRazorpay:
+class FakeRazorpay(LoopbackServer):
     def __init__(self, key_id: str = "rzp_test_fake", key_secret: str = "fake_secret") -> None:
         self.key_id = key_id
         self.key_secret = key_secret
@@ -46,21 +47,7 @@ class FakeRazorpay:
         self.requests: list[tuple[str, str]] = []
         self._references: set[str] = set()
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def __enter__(self) -> FakeRazorpay:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._listen(self._handler())
 
     # ------------------------------------------------------------------ test hooks
     def pay(self, link_id: str, **override: Any) -> dict[str, str]:

@@ -22,11 +22,12 @@ import re
 import secrets
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from tests.fakes import hosted_page
+from tests.fakes.loopback import LoopbackServer
 
 _KEY_PART = re.compile(r"\[([^\]]*)\]")
 
@@ -59,7 +60,7 @@ def unflatten(pairs: list[tuple[str, str]]) -> dict[str, Any]:
     return root
 
 
-class FakeStripe:
+class FakeStripe(LoopbackServer):
     def __init__(self, secret_key: str = "sk_test_fake") -> None:
         self.secret_key = secret_key
         self.sessions: dict[str, dict[str, Any]] = {}
@@ -67,22 +68,7 @@ class FakeStripe:
         self.creates = 0
         self._idempotency: dict[str, tuple[str, dict[str, Any]]] = {}
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    # ------------------------------------------------------------------ lifecycle
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def __enter__(self) -> FakeStripe:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._listen(self._handler())
 
     # ------------------------------------------------------------------ test hooks
     def pay(self, session_id: str, **override: Any) -> None:
