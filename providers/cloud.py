@@ -76,6 +76,9 @@ MICROSOFT_VOICES: dict[str, str] = {
     "kn": "kn-IN-SapnaNeural",
     "ml": "ml-IN-SobhanaNeural",
 }
+# What avatar vendors with their own voice catalogues (HeyGen, Synthesia) speak: our Indian
+# languages plus the large ones their catalogues cover.
+AVATAR_VENDOR_LANGUAGES = frozenset(MICROSOFT_VOICES) | {"es", "fr", "de", "pt", "ar", "zh", "ja"}
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from errors import (
 )
 from providers.base import Capabilities, GenerationRequest, JobContext, Voice
 from providers.cloud import (
-    MICROSOFT_VOICES,
+    AVATAR_VENDOR_LANGUAGES,
     CloudProvider,
     RemoteStatus,
     State,
@@ -91,7 +91,7 @@ class HeyGenProvider(CloudProvider):
 
     def capabilities(self) -> Capabilities:
         return Capabilities(
-            languages=frozenset(MICROSOFT_VOICES) | {"es", "fr", "de", "pt", "ar", "zh", "ja"},
+            languages=AVATAR_VENDOR_LANGUAGES,
             uses_photo=True,
             speaks=True,
             max_script_chars=MAX_SCRIPT_CHARS,

@@ -27,7 +27,7 @@ from errors import (
 )
 from providers.base import Capabilities, GenerationRequest, JobContext, Voice
 from providers.cloud import (
-    MICROSOFT_VOICES,
+    AVATAR_VENDOR_LANGUAGES,
     CloudProvider,
     RemoteStatus,
     State,
@@ -61,7 +61,7 @@ class SynthesiaProvider(CloudProvider):
 
     def capabilities(self) -> Capabilities:
         return Capabilities(
-            languages=frozenset(MICROSOFT_VOICES) | {"es", "fr", "de", "pt", "ar", "zh", "ja"},
+            languages=AVATAR_VENDOR_LANGUAGES,
             uses_photo=False,
             speaks=True,
             max_script_chars=MAX_SCRIPT_CHARS,
