@@ -38,8 +38,8 @@ SQLITE_BUSY_TIMEOUT_MS = 15_000
 READ_ONLY = "talkingphoto_read_only"  # execution option set on read_scope()'s connections
 
 _lock = threading.RLock()
-_engines: dict[str, tuple[Engine, sessionmaker[Session]]] = {}
-_readers: dict[str, Engine] = {}
+# Per URL: the engine, its sessionmaker, and a sessionmaker for read_scope().
+_engines: dict[str, tuple[Engine, sessionmaker[Session], sessionmaker[Session]]] = {}
 
 
 def database_url() -> str:
@@ -88,29 +88,34 @@ def _sqlite_on_begin(conn: Connection) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def _engine_and_sessionmaker() -> tuple[Engine, sessionmaker[Session]]:
+def _engine_and_sessionmakers() -> tuple[Engine, sessionmaker[Session], sessionmaker[Session]]:
     url = database_url()
     with _lock:
-        pair = _engines.get(url)
-        if pair is None:
+        found = _engines.get(url)
+        if found is None:
             parsed = make_url(url)
             on_disk = parsed.database not in (None, "", ":memory:")
             if parsed.get_backend_name() == "sqlite" and on_disk:
                 Path(str(parsed.database)).parent.mkdir(parents=True, exist_ok=True)
             engine = create_app_engine(url, echo=get_settings().database.echo)
             init_db(engine)
-            pair = (engine, sessionmaker(engine, expire_on_commit=False))
-            _engines[url] = pair
-        return pair
+            reader = engine.execution_options(**{READ_ONLY: True})
+            found = (
+                engine,
+                sessionmaker(engine, expire_on_commit=False),
+                sessionmaker(reader, expire_on_commit=False),
+            )
+            _engines[url] = found
+        return found
 
 
 def get_engine() -> Engine:
     """The process engine for the configured database, migrated to head on first use."""
-    return _engine_and_sessionmaker()[0]
+    return _engine_and_sessionmakers()[0]
 
 
 def get_sessionmaker() -> sessionmaker[Session]:
-    return _engine_and_sessionmaker()[1]
+    return _engine_and_sessionmakers()[1]
 
 
 @contextmanager
@@ -136,13 +141,7 @@ def read_scope() -> Iterator[Session]:
     """A session for reads only, rolled back when the block ends. On SQLite it reads a WAL
     snapshot without the write lock, and a write in it fails (``query_only``) instead of
     silently taking the lock; on other databases it is an ordinary transaction."""
-    url = database_url()
-    engine, maker = _engine_and_sessionmaker()
-    with _lock:
-        reader = _readers.get(url)
-        if reader is None:
-            reader = _readers[url] = engine.execution_options(**{READ_ONLY: True})
-    session = maker(bind=reader)
+    session = _engine_and_sessionmakers()[2]()
     try:
         yield session
     finally:
@@ -169,7 +168,6 @@ def init_db(engine: Engine | None = None) -> None:
 def dispose_engines() -> None:
     """Close every pooled connection and forget engines (tests; after changing settings)."""
     with _lock:
-        for engine, _maker in _engines.values():
+        for engine, _maker, _reader in _engines.values():
             engine.dispose()
         _engines.clear()
-        _readers.clear()
