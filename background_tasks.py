@@ -411,7 +411,10 @@ class DbAttemptLog:
                 if open_id is not None:
                     return int(open_id)
             row = JobAttempt(
-                job_id=self.job_id, provider=provider, outcome="running", remote_id=remote_id,
+                job_id=self.job_id,
+                provider=provider,
+                outcome="running",
+                remote_id=remote_id,
                 started_at=now,
             )
             session.add(row)
@@ -450,8 +453,12 @@ class DbAttemptLog:
         with session_scope() as session:
             session.add(
                 JobAttempt(
-                    job_id=self.job_id, provider=provider, outcome="skipped", started_at=now,
-                    finished_at=now, **_error_columns(error),
+                    job_id=self.job_id,
+                    provider=provider,
+                    outcome="skipped",
+                    started_at=now,
+                    finished_at=now,
+                    **_error_columns(error),
                 )
             )
 

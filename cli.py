@@ -63,14 +63,21 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--language", required=True, help="language code, e.g. en, hi")
     gen.add_argument("--out", required=True, type=Path, help="output .mp4 path")
     gen.add_argument("--voice", help="voice id (see the voices command); default per language")
-    gen.add_argument("--provider", default="local",
-                     help="local (default), d_id, heygen, synthesia, luma, or auto: the first "
-                          "available in [providers] order; vendors are set up in settings or "
-                          "TALKINGPHOTO__<SECTION>__<KEY> variables")
+    gen.add_argument(
+        "--provider",
+        default="local",
+        help="local (default), d_id, heygen, synthesia, luma, or auto: the first "
+        "available in [providers] order; vendors are set up in settings or "
+        "TALKINGPHOTO__<SECTION>__<KEY> variables",
+    )
     gen.add_argument("--resolution", type=int, default=720, choices=RESOLUTIONS)
     gen.add_argument("--aspect", default="9:16", choices=ASPECTS)
-    gen.add_argument("--captions", default="none", choices=CAPTION_MODES,
-                     help="srt: also write OUT.srt and OUT.vtt; burn: draw them in the video")
+    gen.add_argument(
+        "--captions",
+        default="none",
+        choices=CAPTION_MODES,
+        help="srt: also write OUT.srt and OUT.vtt; burn: draw them in the video",
+    )
     gen.add_argument("--head-motion", type=float, default=0.3, help="0 (still) .. 1 (lively)")
     gen.add_argument("--speed", type=float, default=1.0, help="speech rate, 0.5 .. 2.0")
     gen.add_argument("--pitch", type=float, default=1.0, help="voice pitch, 0.5 .. 1.5")
@@ -83,8 +90,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     health = sub.add_parser("health", help="status of the app (the same as GET /api/health)")
     health.add_argument("--json", action="store_true", help="print the JSON report")
-    health.add_argument("--check-keys", action="store_true",
-                        help="call each configured provider's key check (network) first")
+    health.add_argument(
+        "--check-keys",
+        action="store_true",
+        help="call each configured provider's key check (network) first",
+    )
     return parser
 
 
@@ -118,16 +128,17 @@ def _check_choice(provider: Provider, language: str, voice: str | None) -> None:
     # The CLI speaks English, so its own templates are not in the UI catalogs (no N_).
     caps = provider.capabilities()
     if language not in caps.languages:
-        raise LanguageError("Language '{language}' is not available. Choose one of: {choices}.",
-                            params={"language": language,
-                                    "choices": ", ".join(sorted(caps.languages))})
+        raise LanguageError(
+            "Language '{language}' is not available. Choose one of: {choices}.",
+            params={"language": language, "choices": ", ".join(sorted(caps.languages))},
+        )
     if voice is not None:
         ids = [v.id for v in provider.voices(language)]
         if voice not in ids:
-            raise VoiceError("Voice '{voice}' is not available for '{language}'. "
-                             "Choose one of: {choices}.",
-                             params={"voice": voice, "language": language,
-                                     "choices": ", ".join(ids)})
+            raise VoiceError(
+                "Voice '{voice}' is not available for '{language}'. Choose one of: {choices}.",
+                params={"voice": voice, "language": language, "choices": ", ".join(ids)},
+            )
 
 
 def cmd_generate(args: argparse.Namespace) -> None:
@@ -135,30 +146,44 @@ def cmd_generate(args: argparse.Namespace) -> None:
     limits = get_settings().limits
     out: Path = args.out.expanduser().absolute()
     if out.suffix.lower() != ".mp4":
-        raise InputError("The output file must end in .mp4 (got '{name}').",
-                         params={"name": out.name})
+        raise InputError(
+            "The output file must end in .mp4 (got '{name}').", params={"name": out.name}
+        )
     if not out.parent.is_dir():
-        raise InputError("The output folder {folder} does not exist.",
-                         params={"folder": out.parent})
+        raise InputError(
+            "The output folder {folder} does not exist.", params={"folder": out.parent}
+        )
     if not args.photo.is_file():
         raise InputError("The photo {photo} does not exist.", params={"photo": args.photo})
     probe = GenerationRequest(photo_path=args.photo, script=args.script, language=args.language)
     first = router.plan(args.provider, probe)[0]  # auto: the first that fits
     provider = router.client(first)
-    script = clean_script(args.script, max_chars=min(limits.max_script_chars,
-                                                      provider.capabilities().max_script_chars))
+    script = clean_script(
+        args.script,
+        max_chars=min(limits.max_script_chars, provider.capabilities().max_script_chars),
+    )
     if args.provider == router.AUTO and args.voice:
-        raise VoiceError("--voice needs a specific --provider; auto uses each service's "
-                         "default voice.")
+        raise VoiceError(
+            "--voice needs a specific --provider; auto uses each service's default voice."
+        )
     if first == "local":  # vendors' voices are checked by the vendor (listing needs network)
         _check_choice(provider, args.language, args.voice)
     else:
-        provider.validate(dataclasses.replace(probe, script=script, voice=args.voice,
-                                              resolution=args.resolution, aspect=args.aspect,
-                                              captions=args.captions))
+        provider.validate(
+            dataclasses.replace(
+                probe,
+                script=script,
+                voice=args.voice,
+                resolution=args.resolution,
+                aspect=args.aspect,
+                captions=args.captions,
+            )
+        )
     photo = prepare_photo(
-        args.photo.read_bytes(), max_bytes=limits.max_upload_mb * MB,
-        max_megapixels=limits.max_megapixels, min_side_px=limits.min_photo_side_px,
+        args.photo.read_bytes(),
+        max_bytes=limits.max_upload_mb * MB,
+        max_megapixels=limits.max_megapixels,
+        min_side_px=limits.min_photo_side_px,
         max_side_px=limits.max_photo_side_px,
     )
     work = Path(tempfile.mkdtemp(prefix=f".{out.stem}.", suffix=".tmp", dir=out.parent))
@@ -166,12 +191,22 @@ def cmd_generate(args: argparse.Namespace) -> None:
         photo_path = work / ("photo.png" if photo.data.startswith(b"\x89PNG") else "photo.jpg")
         photo_path.write_bytes(photo.data)
         request = GenerationRequest(
-            photo_path=photo_path, script=script, language=args.language, voice=args.voice,
-            resolution=args.resolution, aspect=args.aspect, captions=args.captions,
-            head_motion=args.head_motion, speed=args.speed, pitch=args.pitch,
+            photo_path=photo_path,
+            script=script,
+            language=args.language,
+            voice=args.voice,
+            resolution=args.resolution,
+            aspect=args.aspect,
+            captions=args.captions,
+            head_motion=args.head_motion,
+            speed=args.speed,
+            pitch=args.pitch,
         )
-        ctx = JobContext(work_dir=work / "job", progress=_progress_printer(args.json),
-                         client_ref=f"cli-{uuid.uuid4().hex}")
+        ctx = JobContext(
+            work_dir=work / "job",
+            progress=_progress_printer(args.json),
+            client_ref=f"cli-{uuid.uuid4().hex}",
+        )
         result = router.generate(args.provider, request, ctx)
         extra: dict[str, str] = {}
         if args.captions == "srt" and result.srt_path and result.vtt_path:
@@ -183,18 +218,27 @@ def cmd_generate(args: argparse.Namespace) -> None:
         shutil.rmtree(work, ignore_errors=True)
 
     summary = {
-        "output": str(out), "duration_s": round(result.duration_s, 3),
-        "provider": result.provider, "voice": result.voice,
-        "resolution": f"{result.width}x{result.height}", "width": result.width,
-        "height": result.height, "aspect": args.aspect, "captions": args.captions, **extra,
+        "output": str(out),
+        "duration_s": round(result.duration_s, 3),
+        "provider": result.provider,
+        "voice": result.voice,
+        "resolution": f"{result.width}x{result.height}",
+        "width": result.width,
+        "height": result.height,
+        "aspect": args.aspect,
+        "captions": args.captions,
+        **extra,
         "timings": {k: round(v, 3) for k, v in result.timings.items()},
-        "wall_s": round(time.perf_counter() - started, 3), "notes": list(result.notes),
+        "wall_s": round(time.perf_counter() - started, 3),
+        "notes": list(result.notes),
     }
     if args.json:
         print(json.dumps(summary, ensure_ascii=False, indent=2))
     else:
-        print(f"Wrote {out} ({result.duration_s:.1f} s, {summary['resolution']}, "
-              f"voice {result.voice}) in {summary['wall_s']:.1f} s.")
+        print(
+            f"Wrote {out} ({result.duration_s:.1f} s, {summary['resolution']}, "
+            f"voice {result.voice}) in {summary['wall_s']:.1f} s."
+        )
         for note in result.notes:
             print(f"note: {note}")
 

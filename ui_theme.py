@@ -139,10 +139,7 @@ def hero(title: str, promise: str) -> None:
 
 def step_header(number: int, title: str) -> None:
     """A numbered section heading (a real ``<h2>``, so screen readers can jump between steps)."""
-    st.html(
-        f'<h2 class="tp-step"><span class="tp-num">{number}</span>'
-        f"{html.escape(title)}</h2>"
-    )
+    st.html(f'<h2 class="tp-step"><span class="tp-num">{number}</span>{html.escape(title)}</h2>')
 
 
 def status_badge_html(status: str, label: str) -> str:

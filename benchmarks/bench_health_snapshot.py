@@ -49,10 +49,18 @@ def _fill(jobs: int) -> None:
             active = status in ("queued", "running")
             rows.append(
                 Job(
-                    id=str(uuid.uuid4()), user_id=user.id, status=status, stage="queued",
-                    script="x", language="en", provider=rng.choice(["local", "auto", "d_id"]),
-                    provider_used=rng.choice(["local", "d_id", None]), params={},
-                    cost_credits=1, notes=[], created_at=created,
+                    id=str(uuid.uuid4()),
+                    user_id=user.id,
+                    status=status,
+                    stage="queued",
+                    script="x",
+                    language="en",
+                    provider=rng.choice(["local", "auto", "d_id"]),
+                    provider_used=rng.choice(["local", "d_id", None]),
+                    params={},
+                    cost_credits=1,
+                    notes=[],
+                    created_at=created,
                     started_at=None if status == "queued" else started,
                     finished_at=None if active else finished,
                     media_bytes=rng.randint(100_000, 5_000_000),
@@ -63,12 +71,27 @@ def _fill(jobs: int) -> None:
         session.add_all(rows)
         for gateway in ("stripe", "razorpay"):
             for n in range(200):
-                session.add(WebhookEvent(gateway=gateway, event_id=f"{gateway}-{n}",
-                                         event_type="paid", received_at=now))
+                session.add(
+                    WebhookEvent(
+                        gateway=gateway,
+                        event_id=f"{gateway}-{n}",
+                        event_type="paid",
+                        received_at=now,
+                    )
+                )
         for n in range(300):
-            session.add(Purchase(user_id=user.id, gateway="stripe", gateway_ref=f"cs_{n}",
-                                 pack_id="starter", credits=20, currency="USD",
-                                 amount_minor=299, status="pending" if n % 10 else "paid"))
+            session.add(
+                Purchase(
+                    user_id=user.id,
+                    gateway="stripe",
+                    gateway_ref=f"cs_{n}",
+                    pack_id="starter",
+                    credits=20,
+                    currency="USD",
+                    amount_minor=299,
+                    status="pending" if n % 10 else "paid",
+                )
+            )
 
 
 def _timed(fn: object, runs: int) -> list[float]:
@@ -83,8 +106,11 @@ def _timed(fn: object, runs: int) -> list[float]:
 def _summary(times: list[float]) -> dict[str, float]:
     ordered = sorted(times)
     p95 = ordered[max(0, round(0.95 * len(ordered)) - 1)]
-    return {"mean_ms": round(statistics.fmean(times), 2), "p95_ms": round(p95, 2),
-            "max_ms": round(ordered[-1], 2)}
+    return {
+        "mean_ms": round(statistics.fmean(times), 2),
+        "p95_ms": round(p95, 2),
+        "max_ms": round(ordered[-1], 2),
+    }
 
 
 def main() -> int:
@@ -112,19 +138,28 @@ def main() -> int:
         api = _summary(_timed(api_routes.health_snapshot, args.runs))
         last = health_monitor.snapshot()
         result = {
-            "runs": args.runs, "jobs": args.jobs, "cold_ms": round(cold_ms, 1),
-            "snapshot": snap, "api_body": api, "status": last.status,
-            "queued": last.checks["jobs"]["queued"], "cpus": os.cpu_count(),
+            "runs": args.runs,
+            "jobs": args.jobs,
+            "cold_ms": round(cold_ms, 1),
+            "snapshot": snap,
+            "api_body": api,
+            "status": last.status,
+            "queued": last.checks["jobs"]["queued"],
+            "cpus": os.cpu_count(),
         }
     if args.json:
         print(json.dumps(result, indent=2))
     else:
-        print(f"health snapshot over {args.runs} runs with {args.jobs} jobs "
-              f"({result['cpus']} CPUs; cold first call {result['cold_ms']} ms)")
+        print(
+            f"health snapshot over {args.runs} runs with {args.jobs} jobs "
+            f"({result['cpus']} CPUs; cold first call {result['cold_ms']} ms)"
+        )
         for name in ("snapshot", "api_body"):
             s = result[name]
-            print(f"  {name:<9} mean {s['mean_ms']:7.2f} ms   p95 {s['p95_ms']:7.2f} ms   "
-                  f"max {s['max_ms']:7.2f} ms")
+            print(
+                f"  {name:<9} mean {s['mean_ms']:7.2f} ms   p95 {s['p95_ms']:7.2f} ms   "
+                f"max {s['max_ms']:7.2f} ms"
+            )
     return 0
 
 

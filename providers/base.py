@@ -209,8 +209,7 @@ class Provider(ABC):
                 shown = ", ".join(voice_ids[:12]) + (", ..." if len(voice_ids) > 12 else "")
                 raise VoiceError(
                     N_(
-                        "The voice '{voice}' is not available for this language. "
-                        "Choose: {choices}."
+                        "The voice '{voice}' is not available for this language. Choose: {choices}."
                     ),
                     params={"voice": request.voice, "choices": shown or "-"},
                 )

@@ -179,8 +179,7 @@ class CloudProvider(Provider):
         if request.captions != "none" and not self.capabilities().captions:
             raise InputError(
                 N_(
-                    "Captions are made by the local engine only; "
-                    "choose no captions for {provider}."
+                    "Captions are made by the local engine only; choose no captions for {provider}."
                 ),
                 params={"provider": self.label},
             )
@@ -310,10 +309,26 @@ class CloudProvider(Provider):
             raise ProviderProtocolError(provider=self.name, detail="the result has no video track")
         thumb = ctx.work_dir / "thumb.jpg"
         subprocess.run(
-            [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
-             "-ss", f"{min(0.5, info.duration_s / 2):.2f}", "-i", str(video),
-             "-frames:v", "1", "-q:v", "4", str(thumb)],
-            capture_output=True, check=False, timeout=60,
+            [
+                ffmpeg_exe(),
+                "-hide_banner",
+                "-nostdin",
+                "-loglevel",
+                "error",
+                "-y",
+                "-ss",
+                f"{min(0.5, info.duration_s / 2):.2f}",
+                "-i",
+                str(video),
+                "-frames:v",
+                "1",
+                "-q:v",
+                "4",
+                str(thumb),
+            ],
+            capture_output=True,
+            check=False,
+            timeout=60,
         )
         return GenerationResult(
             video_path=video,
@@ -391,38 +406,52 @@ def make_error(
     if issubclass(cls, ProviderAuthError):
         return ProviderAuthError(
             N_("{provider} did not accept our API key; the operator must check it."),
-            params=params, provider=provider.name, detail=detail,
+            params=params,
+            provider=provider.name,
+            detail=detail,
         )
     if cls is ProviderOutOfCredit:
         return ProviderOutOfCredit(
             N_("{provider} has run out of credit for now."),
-            params=params, provider=provider.name, detail=detail,
+            params=params,
+            provider=provider.name,
+            detail=detail,
         )
     if cls is ProviderRateLimited:
         return ProviderRateLimited(
             N_("{provider} is busy right now; please try again in a minute."),
-            params=params, provider=provider.name, detail=detail,
+            params=params,
+            provider=provider.name,
+            detail=detail,
             retry_after_s=reply.retry_after_s,
         )
     if cls is ProviderTimeout:
         return ProviderTimeout(
             N_("{provider} did not answer in time."),
-            params=params, provider=provider.name, detail=detail,
+            params=params,
+            provider=provider.name,
+            detail=detail,
         )
     if cls is ProviderRejected:
         return ProviderRejected(
             N_("{provider} could not use this photo or script."),
-            params=params, provider=provider.name, detail=detail,
+            params=params,
+            provider=provider.name,
+            detail=detail,
         )
     if cls is ProviderProtocolError:
         return ProviderProtocolError(provider=provider.name, detail=detail)
     if reply.status == 404:
         return ProviderUnavailable(
             N_("{provider} no longer has this video."),
-            params=params, provider=provider.name, detail=detail,
+            params=params,
+            provider=provider.name,
+            detail=detail,
         )
     return ProviderUnavailable(
         N_("{provider} is unavailable right now."),
-        params=params, provider=provider.name, detail=detail,
+        params=params,
+        provider=provider.name,
+        detail=detail,
         retry_after_s=reply.retry_after_s,
     )

@@ -185,8 +185,10 @@ class DIdProvider(CloudProvider):
         if raw == "rejected":  # content moderation
             cls: type[ProviderError] = ProviderRejected
         else:
-            cls = ERROR_KINDS.get(kind, ProviderUnavailable) if isinstance(kind, str) else (
-                ProviderUnavailable
+            cls = (
+                ERROR_KINDS.get(kind, ProviderUnavailable)
+                if isinstance(kind, str)
+                else (ProviderUnavailable)
             )
         return RemoteStatus(
             "failed", raw, error=self.vendor_failure(cls, error.get("description"), kind or raw)

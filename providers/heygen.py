@@ -119,8 +119,8 @@ class HeyGenProvider(CloudProvider):
 
         params: dict[str, Any] = {"type": "public", "limit": 100}
         if language is not None:
-            params["language"] = LANGUAGES[language].english_name if language in LANGUAGES else (
-                language
+            params["language"] = (
+                LANGUAGES[language].english_name if language in LANGUAGES else (language)
             )
         data = self.http.json(self.http.call("GET", "/v3/voices", params=params)).get("data")
         voices = []

@@ -309,7 +309,11 @@ class VendorHttp:
                 if deadline is None or delay < deadline.remaining():
                     log.info(
                         "%s %s %s -> %s; retrying in %.1f s",
-                        self.provider, method, path, resp.status_code, delay,
+                        self.provider,
+                        method,
+                        path,
+                        resp.status_code,
+                        delay,
                     )
                     self._pause(delay, deadline, cancel)
                     continue
@@ -332,9 +336,7 @@ class VendorHttp:
         left = max(0.05, deadline.remaining())
         return (min(self.connect_s, left), min(self.read_s, left))
 
-    def _pause(
-        self, seconds: float, deadline: Deadline | None, cancel: CancelToken | None
-    ) -> None:
+    def _pause(self, seconds: float, deadline: Deadline | None, cancel: CancelToken | None) -> None:
         """Wait, but never past the deadline (the next call's check then raises)."""
         if deadline is not None:
             seconds = min(seconds, max(0.0, deadline.remaining()))

@@ -141,7 +141,10 @@ class LumaProvider(CloudProvider):
             return None
         wanted = _without_query(ctx.photo_url)
         reply = self.http.call(
-            "GET", "/generations", params={"limit": FIND_RECENT}, deadline=deadline,
+            "GET",
+            "/generations",
+            params={"limit": FIND_RECENT},
+            deadline=deadline,
             cancel=ctx.cancel,
         )
         for item in (self.http.json(reply) or {}).get("generations") or []:
@@ -177,12 +180,41 @@ class LumaProvider(CloudProvider):
         ctx.cancel.raise_if_cancelled()
         out = ctx.work_dir / "luma-speech.mp4"
         cmd = [
-            ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
-            "-stream_loop", "-1", "-i", str(video), "-i", str(wav),
-            "-map", "0:v:0", "-map", "1:a:0", "-t", f"{seconds:.3f}",
-            "-c:v", "libx264", "-preset", PRESET, "-crf", str(CRF), "-pix_fmt", "yuv420p",
-            "-vf", "scale=trunc(iw/2)*2:trunc(ih/2)*2",
-            "-c:a", "aac", "-b:a", AUDIO_BITRATE, "-movflags", "+faststart", str(out),
+            ffmpeg_exe(),
+            "-hide_banner",
+            "-nostdin",
+            "-loglevel",
+            "error",
+            "-y",
+            "-stream_loop",
+            "-1",
+            "-i",
+            str(video),
+            "-i",
+            str(wav),
+            "-map",
+            "0:v:0",
+            "-map",
+            "1:a:0",
+            "-t",
+            f"{seconds:.3f}",
+            "-c:v",
+            "libx264",
+            "-preset",
+            PRESET,
+            "-crf",
+            str(CRF),
+            "-pix_fmt",
+            "yuv420p",
+            "-vf",
+            "scale=trunc(iw/2)*2:trunc(ih/2)*2",
+            "-c:a",
+            "aac",
+            "-b:a",
+            AUDIO_BITRATE,
+            "-movflags",
+            "+faststart",
+            str(out),
         ]
         done = subprocess.run(cmd, capture_output=True, check=False, timeout=600)
         if done.returncode != 0 or not out.is_file():

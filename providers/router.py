@@ -135,7 +135,8 @@ def plan(asked: str, request: GenerationRequest, settings: Settings | None = Non
             params={"name": unknown[0], "choices": ", ".join(providers.available())},
         )
     names = [
-        n for n in settings.providers.order
+        n
+        for n in settings.providers.order
         if is_configured(n, settings) and fits(client(n, settings).capabilities(), request)
     ]
     if not names:
@@ -211,7 +212,8 @@ def breaker(name: str, settings: Settings | None = None) -> CircuitBreaker:
     with _breakers_lock:
         found = _breakers.get(name)
         if found is None or (found.failures, found.cooldown_s) != (
-            cfg.breaker_failures, cfg.breaker_cooldown_s
+            cfg.breaker_failures,
+            cfg.breaker_cooldown_s,
         ):
             found = _breakers[name] = CircuitBreaker(cfg.breaker_failures, cfg.breaker_cooldown_s)
         return found
@@ -262,8 +264,9 @@ class MemoryAttemptLog:
         self.rows[attempt].update(outcome=outcome, error=type(error).__name__ if error else None)
 
     def skipped(self, provider: str, error: TalkingPhotoError) -> None:
-        self.rows.append({"provider": provider, "outcome": "skipped",
-                          "error": type(error).__name__})
+        self.rows.append(
+            {"provider": provider, "outcome": "skipped", "error": type(error).__name__}
+        )
 
 
 # -------------------------------------------------------------------------------- run

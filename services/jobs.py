@@ -244,8 +244,10 @@ def _validate(script: str, params: JobParams) -> tuple[str, str]:
 
     if params.provider == router.AUTO and params.voice is not None:
         raise VoiceError(
-            N_("Choose a voice only with a specific video service; Auto uses each "
-               "service's default voice."),
+            N_(
+                "Choose a voice only with a specific video service; Auto uses each "
+                "service's default voice."
+            ),
         )
     request = background_tasks.build_request(Path(), script, dataclasses.asdict(params))
     first = router.plan(params.provider, request)[0]
@@ -352,8 +354,15 @@ def attempts(job_id: str, user_id: int) -> list[AttemptView]:
             select(JobAttempt).where(JobAttempt.job_id == job_id).order_by(JobAttempt.id)
         )
         return [
-            AttemptView(a.provider, a.outcome, a.remote_id, a.error_class, a.error_message,
-                        a.started_at, a.finished_at)
+            AttemptView(
+                a.provider,
+                a.outcome,
+                a.remote_id,
+                a.error_class,
+                a.error_message,
+                a.started_at,
+                a.finished_at,
+            )
             for a in rows
         ]
 

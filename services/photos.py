@@ -197,9 +197,7 @@ def clean_script(text: str, *, max_chars: int = 5000) -> str:
     text = _LINE_BREAKS.sub("\n", _INVISIBLE.sub("", text))
     text = unicodedata.normalize("NFC", text)
     text = "".join(
-        " " if ch == "\t" else ch
-        for ch in text
-        if ch in "\n\t" or unicodedata.category(ch) != "Cc"
+        " " if ch == "\t" else ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc"
     )
     text = _BIDI_CONTROLS.sub("", text)
     lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]

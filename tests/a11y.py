@@ -114,9 +114,7 @@ def axe_violations(
             "impacts": list(impacts),
         },
     )
-    return [
-        Violation(v["rule"], v["impact"], v["help"], tuple(v["nodes"])) for v in raw
-    ]
+    return [Violation(v["rule"], v["impact"], v["help"], tuple(v["nodes"])) for v in raw]
 
 
 def describe(violations: Iterable[Violation]) -> str:
@@ -175,6 +173,5 @@ def tab_to(page: Any, target: Any, *, limit: int = 60, backwards: bool = False) 
         page.keyboard.press(key)
         seen.append(focused(page))
     raise AssertionError(
-        f"{limit} x {key} never reached {target}; focus went through:\n  "
-        + "\n  ".join(seen[-25:])
+        f"{limit} x {key} never reached {target}; focus went through:\n  " + "\n  ".join(seen[-25:])
     )

@@ -438,11 +438,20 @@ def test_a_script_just_over_the_limit_after_cleaning_is_refused() -> None:
         ("Hello\x00 wor\x07ld\x1b[0m!", "Hello world[0m!"),
         ("one\u2028two\u2029three\x0bfour\x0cfive\x85six", "one\ntwo\nthree\nfour\nfive\nsix"),
         ("\ufeffBOM first", "BOM first"),
-        ("<script>alert(1)</script> **bold** [x](javascript:alert(1))",
-         "<script>alert(1)</script> **bold** [x](javascript:alert(1))"),
+        (
+            "<script>alert(1)</script> **bold** [x](javascript:alert(1))",
+            "<script>alert(1)</script> **bold** [x](javascript:alert(1))",
+        ),
     ],
-    ids=["hindi-english", "urdu-rtl", "emoji", "control-chars", "other-line-breaks", "bom",
-         "markup-kept-as-text"],
+    ids=[
+        "hindi-english",
+        "urdu-rtl",
+        "emoji",
+        "control-chars",
+        "other-line-breaks",
+        "bom",
+        "markup-kept-as-text",
+    ],
 )
 def test_scripts_in_any_writing_system_are_kept_as_typed(
     raw: str, stored: str, creator: accounts.UserView
@@ -470,14 +479,27 @@ def test_the_cli_refuses_a_heic_photo_in_one_line(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TALKINGPHOTO")}
     env |= {"TALKINGPHOTO_DATA_DIR": str(data_dir), "TALKINGPHOTO_SECRETS_FILE": ""}
     out = subprocess.run(
-        [sys.executable, str(ROOT / "cli.py"), "generate", "--photo", str(photo),
-         "--script", SCRIPT, "--language", "en", "--out", str(tmp_path / "out.mp4")],
-        capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path,
+        [
+            sys.executable,
+            str(ROOT / "cli.py"),
+            "generate",
+            "--photo",
+            str(photo),
+            "--script",
+            SCRIPT,
+            "--language",
+            "en",
+            "--out",
+            str(tmp_path / "out.mp4"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        cwd=tmp_path,
     )
     assert out.returncode == 2, out.stderr
-    assert out.stderr.strip().splitlines() == [
-        "error: " + errors.render(HEIC_NOT_SUPPORTED, {})
-    ]
+    assert out.stderr.strip().splitlines() == ["error: " + errors.render(HEIC_NOT_SUPPORTED, {})]
     assert not (tmp_path / "out.mp4").exists()
     assert not (data_dir / "media").exists() or not any((data_dir / "media").rglob("*.*"))
 
@@ -512,9 +534,7 @@ def _app(**query: str):  # -> AppTest
 @pytest.mark.parametrize(
     "case", ["text file named .jpg", "heic from an iphone", "animated webp", "zero bytes"]
 )
-def test_the_create_page_refuses_a_bad_upload_and_keeps_nothing(
-    case: str, app_env: Path
-) -> None:
+def test_the_create_page_refuses_a_bad_upload_and_keeps_nothing(case: str, app_env: Path) -> None:
     user = accounts.current_user()
     before = trace(app_env, user)
     bad = BAD_UPLOADS[case]

@@ -30,8 +30,15 @@ def env(tmp_path: Path) -> dict[str, str]:
 
 
 def run_cli(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, str(ROOT / "cli.py"), *args], capture_output=True,
-                          text=True, env=env, cwd=cwd, timeout=300, check=False)
+    return subprocess.run(
+        [sys.executable, str(ROOT / "cli.py"), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        timeout=300,
+        check=False,
+    )
 
 
 @pytest.fixture
@@ -47,8 +54,7 @@ def inputs(tmp_path: Path, astronaut_path: Path) -> dict[str, Path]:
     Image.new("RGB", (600, 600), (120, 130, 140)).save(blank)
     noise = folder / "noise.png"  # ~2 MB of noise: over a 1 MB upload limit
     Image.fromarray(np.random.default_rng(0).integers(0, 255, (800, 900, 3), np.uint8)).save(noise)
-    return {"face": face, "not_image": not_image, "tiny": tiny, "blank": blank,
-            "noise": noise}
+    return {"face": face, "not_image": not_image, "tiny": tiny, "blank": blank, "noise": noise}
 
 
 BAD_INPUTS: dict[str, tuple[list[str], str]] = {
@@ -75,8 +81,13 @@ BAD_INPUTS: dict[str, tuple[list[str], str]] = {
 
 
 def command(tmp_path: Path, inputs: dict[str, Path], changes: list[str]) -> list[str]:
-    args = {"--photo": str(inputs["face"]), "--script": "Hello there.", "--language": "en",
-            "--out": str(tmp_path / "out.mp4"), "--resolution": "480"}
+    args = {
+        "--photo": str(inputs["face"]),
+        "--script": "Hello there.",
+        "--language": "en",
+        "--out": str(tmp_path / "out.mp4"),
+        "--resolution": "480",
+    }
     fmt = {k: str(v) for k, v in inputs.items()} | {"dir": str(tmp_path)}
     extra: list[str] = []
     for flag, value in zip(changes[::2], changes[1::2], strict=True):
@@ -98,8 +109,7 @@ def assert_one_line_error(proc: subprocess.CompletedProcess[str], expected: str)
 
 
 @pytest.mark.parametrize("case", list(BAD_INPUTS))
-def test_bad_input(case: str, tmp_path: Path, inputs: dict[str, Path],
-                   env: dict[str, str]) -> None:
+def test_bad_input(case: str, tmp_path: Path, inputs: dict[str, Path], env: dict[str, str]) -> None:
     changes, expected = BAD_INPUTS[case]
     before = set(tmp_path.rglob("*"))
     proc = run_cli(command(tmp_path, inputs, changes), env, tmp_path)
@@ -112,8 +122,9 @@ def test_missing_argument(tmp_path: Path, env: dict[str, str]) -> None:
     assert_one_line_error(proc, "The following arguments are required: --photo, --out.")
 
 
-def test_upload_limit_comes_from_settings(tmp_path: Path, inputs: dict[str, Path],
-                                          env: dict[str, str]) -> None:
+def test_upload_limit_comes_from_settings(
+    tmp_path: Path, inputs: dict[str, Path], env: dict[str, str]
+) -> None:
     size_mb = inputs["noise"].stat().st_size / 1024 / 1024
     assert size_mb > 1
     env["TALKINGPHOTO__LIMITS__MAX_UPLOAD_MB"] = "1"
@@ -133,14 +144,36 @@ def test_voices(tmp_path: Path, env: dict[str, str]) -> None:
 
 
 @pytest.mark.slow
-def test_generate_json_and_srt(tmp_path: Path, inputs: dict[str, Path],
-                               env: dict[str, str]) -> None:
+def test_generate_json_and_srt(
+    tmp_path: Path, inputs: dict[str, Path], env: dict[str, str]
+) -> None:
     out = tmp_path / "video.mp4"
-    proc = run_cli(["generate", "--photo", str(inputs["face"]), "--script",
-                    "Hello there. This is the command line.", "--language", "en",
-                    "--voice", "espeak:en:female", "--out", str(out), "--resolution", "480",
-                    "--aspect", "1:1", "--captions", "srt", "--head-motion", "0", "--json"],
-                   env, tmp_path)
+    proc = run_cli(
+        [
+            "generate",
+            "--photo",
+            str(inputs["face"]),
+            "--script",
+            "Hello there. This is the command line.",
+            "--language",
+            "en",
+            "--voice",
+            "espeak:en:female",
+            "--out",
+            str(out),
+            "--resolution",
+            "480",
+            "--aspect",
+            "1:1",
+            "--captions",
+            "srt",
+            "--head-motion",
+            "0",
+            "--json",
+        ],
+        env,
+        tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr
     summary = json.loads(proc.stdout)
     assert summary["output"] == str(out) and summary["provider"] == "local"
@@ -152,20 +185,44 @@ def test_generate_json_and_srt(tmp_path: Path, inputs: dict[str, Path],
     assert out.with_suffix(".srt").read_text("utf-8").startswith("1\n")
     assert out.with_suffix(".vtt").read_text("utf-8").startswith("WEBVTT")
     # Nothing else: no temp folder, no stray WAV or thumbnail.
-    assert {p.name for p in tmp_path.iterdir()} == {"in", "secrets.toml", "video.mp4",
-                                                   "video.srt", "video.vtt"}
+    assert {p.name for p in tmp_path.iterdir()} == {
+        "in",
+        "secrets.toml",
+        "video.mp4",
+        "video.srt",
+        "video.vtt",
+    }
 
 
 @pytest.mark.slow
-def test_interrupt_leaves_nothing(tmp_path: Path, inputs: dict[str, Path],
-                                  env: dict[str, str]) -> None:
+def test_interrupt_leaves_nothing(
+    tmp_path: Path, inputs: dict[str, Path], env: dict[str, str]
+) -> None:
     out = tmp_path / "long.mp4"
     script = "This sentence is spoken again and again so that rendering takes a while. " * 12
     proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "cli.py"), "generate", "--photo", str(inputs["face"]),
-         "--script", script, "--language", "en", "--voice", "espeak:en:male", "--out", str(out),
-         "--resolution", "720"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path,
+        [
+            sys.executable,
+            str(ROOT / "cli.py"),
+            "generate",
+            "--photo",
+            str(inputs["face"]),
+            "--script",
+            script,
+            "--language",
+            "en",
+            "--voice",
+            "espeak:en:male",
+            "--out",
+            str(out),
+            "--resolution",
+            "720",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=tmp_path,
     )
     # Wait until the encoder is writing inside the hidden work folder, then press Ctrl-C.
     deadline = time.monotonic() + 120

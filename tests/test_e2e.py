@@ -73,9 +73,10 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def gateways() -> Iterator[tuple[FakeStripe, FakeRazorpay]]:
-    with FakeStripe("sk_test_e2e_key") as stripe, FakeRazorpay(
-        "rzp_test_e2e", "rzp_e2e_secret"
-    ) as razorpay:
+    with (
+        FakeStripe("sk_test_e2e_key") as stripe,
+        FakeRazorpay("rzp_test_e2e", "rzp_e2e_secret") as razorpay,
+    ):
         yield stripe, razorpay
 
 

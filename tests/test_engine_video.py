@@ -68,21 +68,43 @@ def photo(tmp_path_factory: pytest.TempPathFactory, astronaut_rgb: np.ndarray) -
 
 @pytest.fixture(scope="module")
 def en_video(tmp_path_factory: pytest.TempPathFactory, photo: Path) -> Rendered:
-    return render(tmp_path_factory.mktemp("en"), photo, script=EN_SCRIPT, language="en",
-                  resolution=480, aspect="9:16", head_motion=0.3)
+    return render(
+        tmp_path_factory.mktemp("en"),
+        photo,
+        script=EN_SCRIPT,
+        language="en",
+        resolution=480,
+        aspect="9:16",
+        head_motion=0.3,
+    )
 
 
 @pytest.fixture(scope="module")
 def hi_video(tmp_path_factory: pytest.TempPathFactory, photo: Path) -> Rendered:
-    return render(tmp_path_factory.mktemp("hi"), photo, script=HI_SCRIPT, language="hi",
-                  resolution=480, aspect="16:9", head_motion=0.3)
+    return render(
+        tmp_path_factory.mktemp("hi"),
+        photo,
+        script=HI_SCRIPT,
+        language="hi",
+        resolution=480,
+        aspect="16:9",
+        head_motion=0.3,
+    )
 
 
 @pytest.fixture(scope="module")
 def still_video(tmp_path_factory: pytest.TempPathFactory, photo: Path) -> Rendered:
     """Head motion 0, a deterministic eSpeak voice, > 6 s with pauses."""
-    return render(tmp_path_factory.mktemp("still"), photo, script=PAUSE_SCRIPT, language="en",
-                  voice="espeak:en:female", resolution=480, aspect="1:1", head_motion=0.0)
+    return render(
+        tmp_path_factory.mktemp("still"),
+        photo,
+        script=PAUSE_SCRIPT,
+        language="en",
+        voice="espeak:en:female",
+        resolution=480,
+        aspect="1:1",
+        head_motion=0.0,
+    )
 
 
 def check_file(result: GenerationResult, size: tuple[int, int]) -> None:
@@ -121,12 +143,22 @@ def test_hindi_video_file(hi_video: Rendered) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("aspect", "size"), [("1:1", (480, 480)), ("9:16", (480, 854)),
-                                              ("16:9", (854, 480))])
-def test_aspects_keep_the_whole_face(tmp_path: Path, photo: Path, aspect: str,
-                                     size: tuple[int, int]) -> None:
-    result, _ = render(tmp_path, photo, script="Hi.", language="en", resolution=480,
-                       aspect=aspect, head_motion=0.0, voice="espeak:en:male")
+@pytest.mark.parametrize(
+    ("aspect", "size"), [("1:1", (480, 480)), ("9:16", (480, 854)), ("16:9", (854, 480))]
+)
+def test_aspects_keep_the_whole_face(
+    tmp_path: Path, photo: Path, aspect: str, size: tuple[int, int]
+) -> None:
+    result, _ = render(
+        tmp_path,
+        photo,
+        script="Hi.",
+        language="en",
+        resolution=480,
+        aspect=aspect,
+        head_motion=0.0,
+        voice="espeak:en:male",
+    )
     check_file(result, size)
     first = np.asarray(Image.open(result.thumbnail_path))  # type: ignore[arg-type]
     lm = detect_face(np.ascontiguousarray(first), min_face_px=60)
@@ -230,8 +262,12 @@ def upper_head_change(frames: np.ndarray) -> float:
 def smooth(frames: np.ndarray) -> np.ndarray:
     """Grey, blurred frames: motion survives, the codec's fine-grained noise (which jumps at
     every keyframe) averages out."""
-    return np.stack([cv2.GaussianBlur(cv2.cvtColor(f, cv2.COLOR_RGB2GRAY).astype(np.float32),
-                                      (0, 0), 2.0) for f in frames])
+    return np.stack(
+        [
+            cv2.GaussianBlur(cv2.cvtColor(f, cv2.COLOR_RGB2GRAY).astype(np.float32), (0, 0), 2.0)
+            for f in frames
+        ]
+    )
 
 
 @pytest.mark.slow
@@ -257,8 +293,9 @@ def test_progress_stages(en_video: Rendered) -> None:
 def test_burned_captions_are_drawn(tmp_path: Path, photo: Path) -> None:
     """Same deterministic render with and without burned captions: only the caption band
     differs, and it differs while the words are spoken."""
-    kw = dict(script="नमस्ते, आप कैसे हैं?", language="hi", resolution=480, aspect="9:16",
-              head_motion=0.0)
+    kw = dict(
+        script="नमस्ते, आप कैसे हैं?", language="hi", resolution=480, aspect="9:16", head_motion=0.0
+    )
     plain, _ = render(tmp_path / "plain", photo, **kw)
     burned, _ = render(tmp_path / "burned", photo, captions="burn", **kw)
     a, _ = decode_frames(plain.video_path)
@@ -285,11 +322,13 @@ def test_cancel_kills_the_encoder_and_leaves_no_file(tmp_path: Path, photo: Path
             if calls["n"] == 5:
                 token.cancel()
 
-    request = GenerationRequest(photo_path=photo, script=EN_SCRIPT, language="en",
-                                voice="espeak:en:male", resolution=480)
+    request = GenerationRequest(
+        photo_path=photo, script=EN_SCRIPT, language="en", voice="espeak:en:male", resolution=480
+    )
     with pytest.raises(JobCancelled):
-        LocalProvider().generate(request, JobContext(work_dir=tmp_path, progress=progress,
-                                                     cancel=token))
+        LocalProvider().generate(
+            request, JobContext(work_dir=tmp_path, progress=progress, cancel=token)
+        )
     assert not (tmp_path / "video.mp4").exists()
     assert not [p for p in psutil.Process().children(recursive=True) if "ffmpeg" in p.name()]
 
@@ -301,8 +340,9 @@ def test_cancel_kills_the_encoder_and_leaves_no_file(tmp_path: Path, photo: Path
 def framed(astronaut_rgb: np.ndarray) -> tuple[np.ndarray, FaceLandmarks]:
     lm = detect_face(astronaut_rgb)
     fr = plan_framing(1024, 1024, lm.box, 480, "9:16")
-    return render_base(astronaut_rgb, fr), lm.transformed(fr.scale, -fr.x0 * fr.scale,
-                                                          -fr.y0 * fr.scale)
+    return render_base(astronaut_rgb, fr), lm.transformed(
+        fr.scale, -fr.x0 * fr.scale, -fr.y0 * fr.scale
+    )
 
 
 def changed_box(a: np.ndarray, b: np.ndarray, tol: int = 2) -> tuple[int, int, int, int] | None:
@@ -385,8 +425,12 @@ def test_head_motion_moves_the_head_not_the_background(
     # the region is not cut off by the frame's own edge).
     edge = np.abs(moved[y0:y1, x0:x1].astype(int) - base[y0:y1, x0:x1]).max(axis=2)
     h, w = base.shape[:2]
-    sides = {"top": (edge[:3], y0 > 0), "bottom": (edge[-3:], y1 < h),
-             "left": (edge[:, :3], x0 > 0), "right": (edge[:, -3:], x1 < w)}
+    sides = {
+        "top": (edge[:3], y0 > 0),
+        "bottom": (edge[-3:], y1 < h),
+        "left": (edge[:, :3], x0 > 0),
+        "right": (edge[:, -3:], x1 < w),
+    }
     inner = [name for name, (_, inside) in sides.items() if inside]
     assert len(inner) >= 2
     assert all(sides[name][0].max() <= 2 for name in inner)
@@ -406,8 +450,13 @@ def test_mouth_track_rests_in_silence_and_closes_on_m() -> None:
     t = np.arange(int(rate * 2.0)) / rate
     tone = (0.3 * np.sin(2 * np.pi * 220 * t)).astype(np.float32)
     tone[int(0.8 * rate) : int(1.4 * rate)] = 0  # silence from 0.8 to 1.4 s
-    phonemes = [Phoneme("a", 0.0, 0.5), Phoneme("m", 0.5, 0.7), Phoneme("a", 0.7, 0.8),
-                Phoneme("_", 0.8, 1.4), Phoneme("a", 1.4, 2.0)]
+    phonemes = [
+        Phoneme("a", 0.0, 0.5),
+        Phoneme("m", 0.5, 0.7),
+        Phoneme("a", 0.7, 0.8),
+        Phoneme("_", 0.8, 1.4),
+        Phoneme("a", 1.4, 2.0),
+    ]
     track = mouth_track(tone, rate, phonemes, 50, fps)
     assert track.openness[5:10].min() > 0.5  # loud "a"
     assert track.openness[14] < 0.2 * track.openness[8]  # "m" closes the lips

@@ -132,8 +132,12 @@ def test_face_preview(astronaut_img: Image.Image) -> None:
 
 
 def test_face_preview_errors() -> None:
-    blank = PreparedPhoto(data=encode(Image.new("RGB", (600, 600), "grey"), "JPEG"),
-                          width=600, height=600, format="JPEG")
+    blank = PreparedPhoto(
+        data=encode(Image.new("RGB", (600, 600), "grey"), "JPEG"),
+        width=600,
+        height=600,
+        format="JPEG",
+    )
     with pytest.raises(FaceError, match="No face"):
         face_preview(blank)
 

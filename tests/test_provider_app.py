@@ -27,9 +27,7 @@ SCRIPT = "Hello from TalkingPhoto. This is a short test."
 
 
 @pytest.fixture
-def app(
-    jobs_env: fakes.Plan, settings_env: Callable[..., None]
-) -> Iterator[Callable[..., None]]:
+def app(jobs_env: fakes.Plan, settings_env: Callable[..., None]) -> Iterator[Callable[..., None]]:
     """The app with a fresh start, the fake provider registered, caches cleared; returns a
     function that applies operator settings (``heygen__api_key=...``)."""
     import streamlit as st
@@ -55,8 +53,11 @@ def app(
 @pytest.fixture
 def heygen(app: Callable[..., None]) -> Iterator[HeyGenServer]:
     with HeyGenServer() as server:
-        app(heygen__api_key=server.api_key, heygen__base_url=server.url,
-            providers__order="heygen,fake")
+        app(
+            heygen__api_key=server.api_key,
+            heygen__base_url=server.url,
+            providers__order="heygen,fake",
+        )
         yield server
 
 
@@ -102,7 +103,8 @@ def test_the_chooser_offers_auto_and_each_configured_service_with_its_price(
 
 
 def test_choose_heygen_generate_watch_progress_and_get_the_video(
-    heygen: HeyGenServer, astronaut_jpeg: bytes  # noqa: F811
+    heygen: HeyGenServer,
+    astronaut_jpeg: bytes,  # noqa: F811
 ) -> None:
     held = fakes.ManualExecutor()
     background_tasks.set_executor(held)
@@ -134,7 +136,9 @@ def test_choose_heygen_generate_watch_progress_and_get_the_video(
 
 
 def test_heygen_stops_mid_job_and_auto_falls_back(
-    heygen: HeyGenServer, astronaut_jpeg: bytes, jobs_env: fakes.Plan  # noqa: F811
+    heygen: HeyGenServer,
+    astronaut_jpeg: bytes,
+    jobs_env: fakes.Plan,  # noqa: F811
 ) -> None:
     heygen.stop_after_polls = 1  # the vendor goes away while rendering
     at = _ready(astronaut_jpeg, "auto")
@@ -148,7 +152,9 @@ def test_heygen_stops_mid_job_and_auto_falls_back(
 
 
 def test_heygen_chosen_explicitly_stops_mid_job_the_creator_is_refunded(
-    heygen: HeyGenServer, astronaut_jpeg: bytes, jobs_env: fakes.Plan  # noqa: F811
+    heygen: HeyGenServer,
+    astronaut_jpeg: bytes,
+    jobs_env: fakes.Plan,  # noqa: F811
 ) -> None:
     heygen.stop_after_polls = 1
     at = _ready(astronaut_jpeg, "heygen")
@@ -162,7 +168,8 @@ def test_heygen_chosen_explicitly_stops_mid_job_the_creator_is_refunded(
 
 
 def test_a_rejected_photo_is_explained_in_the_creators_language(
-    heygen: HeyGenServer, astronaut_jpeg: bytes  # noqa: F811
+    heygen: HeyGenServer,
+    astronaut_jpeg: bytes,  # noqa: F811
 ) -> None:
     heygen.outcome = "failed"
     heygen.failure_message = "No face detected."
@@ -174,8 +181,12 @@ def test_a_rejected_photo_is_explained_in_the_creators_language(
 
 
 def test_synthesia_and_luma_say_what_they_cannot_do(app: Callable[..., None]) -> None:
-    app(synthesia__api_key="s-key", synthesia__avatar_id="anna_costume1_cameraA",
-        luma_ai__api_key="l-key", providers__order="fake")
+    app(
+        synthesia__api_key="s-key",
+        synthesia__avatar_id="anna_costume1_cameraA",
+        luma_ai__api_key="l-key",
+        providers__order="fake",
+    )
     at = _open()
     at = at.selectbox(key="provider").set_value("synthesia").run()
     assert "Synthesia cannot animate your photo" in _texts(at)
@@ -193,9 +204,7 @@ def test_d_id_voices_come_from_the_vendor_and_are_cached(
         at = _open()
         at = at.selectbox(key="provider").set_value("d_id").run()
         at = at.selectbox(key="language").set_value("hi").run()
-        assert {o.split(" ·")[0] for o in at.selectbox(key="voice").options} == {
-            "Madhur", "Swara"
-        }
+        assert {o.split(" ·")[0] for o in at.selectbox(key="voice").options} == {"Madhur", "Swara"}
         fetched = len(server.calls("GET", "/tts/voices"))  # English first, then Hindi
         at = at.run()
         at = at.selectbox(key="language").set_value("en").run()

@@ -60,28 +60,60 @@ class Vendor:
 
 VENDORS = [
     Vendor(
-        "d_id", DIdServer, DIdProvider, DIdSettings, "/talks",
+        "d_id",
+        DIdServer,
+        DIdProvider,
+        DIdSettings,
+        "/talks",
         (402, {"kind": "InsufficientCreditsError", "description": "not enough credits"}),
-        {"Retry-After": "7"}, ProviderRejected, "No face could be found in the source image.",
+        {"Retry-After": "7"},
+        ProviderRejected,
+        "No face could be found in the source image.",
     ),
     Vendor(
-        "heygen", HeyGenServer, HeyGenProvider, HeyGenSettings, "/v3/videos",
-        (402, {"error": {"code": "insufficient_credit", "message": "Your account has 5 credits",
-                         "doc_url": "https://developers.heygen.com/docs/error-codes"}}),
-        {"Retry-After": "7"}, ProviderRejected, "No face could be found in the source image.",
+        "heygen",
+        HeyGenServer,
+        HeyGenProvider,
+        HeyGenSettings,
+        "/v3/videos",
+        (
+            402,
+            {
+                "error": {
+                    "code": "insufficient_credit",
+                    "message": "Your account has 5 credits",
+                    "doc_url": "https://developers.heygen.com/docs/error-codes",
+                }
+            },
+        ),
+        {"Retry-After": "7"},
+        ProviderRejected,
+        "No face could be found in the source image.",
     ),
     Vendor(
         # Synthesia documents no out-of-credit answer: the fake sends a 402 like the others.
-        "synthesia", SynthesiaServer, SynthesiaProvider, SynthesiaSettings, "/v2/videos",
+        "synthesia",
+        SynthesiaServer,
+        SynthesiaProvider,
+        SynthesiaSettings,
+        "/v2/videos",
         (402, {"error": "Not enough credits"}),
-        {"RateLimit-Limit": "60", "RateLimit-Reset": "7"}, ProviderUnavailable, "error",
+        {"RateLimit-Limit": "60", "RateLimit-Reset": "7"},
+        ProviderUnavailable,
+        "error",
         extra={"avatar_id": "anna_costume1_cameraA"},
     ),
     Vendor(
         # Luma's out-of-credit status is undocumented too; 402 by the same rule.
-        "luma", LumaServer, LumaProvider, LumaAISettings, "/generations/video",
+        "luma",
+        LumaServer,
+        LumaProvider,
+        LumaAISettings,
+        "/generations/video",
         (402, {"detail": "Insufficient credits"}),
-        {"Retry-After": "7"}, ProviderRejected, "Frame moderation failed",
+        {"Retry-After": "7"},
+        ProviderRejected,
+        "Frame moderation failed",
         photo_url=PUBLIC_PHOTO,
     ),
 ]
@@ -116,8 +148,12 @@ def make(
     vendor: Vendor, server: VendorServer, clock: FakeClock, *, key: str | None = None, **cfg: Any
 ) -> CloudProvider:
     values: dict[str, Any] = dict(
-        api_key=key or server.api_key, base_url=server.url, connect_s=5, read_s=10,
-        poll_every_s=5, deadline_s=600,
+        api_key=key or server.api_key,
+        base_url=server.url,
+        connect_s=5,
+        read_s=10,
+        poll_every_s=5,
+        deadline_s=600,
     )
     config = vendor.settings(**{**values, **vendor.extra, **cfg})
     return vendor.provider(config=config, clock=clock)
@@ -147,8 +183,11 @@ def context(tmp_path: Path, vendor: Vendor, **changes: Any) -> Run:
 
 def request(photo: Path, **changes: Any) -> GenerationRequest:
     values: dict[str, Any] = dict(
-        photo_path=photo, script="Hello there! This is a short test of the video service.",
-        language="en", aspect="9:16", resolution=720,
+        photo_path=photo,
+        script="Hello there! This is a short test of the video service.",
+        language="en",
+        aspect="9:16",
+        resolution=720,
     )
     values.update(changes)
     return GenerationRequest(**values)
@@ -208,8 +247,9 @@ def test_out_of_vendor_credit_is_unavailable(
 def test_rate_limited_then_success_honours_the_wait(
     vendor: Vendor, server: VendorServer, clock: FakeClock, photo: Path, tmp_path: Path
 ) -> None:
-    server.fail("POST", vendor.create_path, 429, {"error": "slow down"},
-                headers=vendor.rate_limit_headers)
+    server.fail(
+        "POST", vendor.create_path, 429, {"error": "slow down"}, headers=vendor.rate_limit_headers
+    )
     result = make(vendor, server, clock).generate(request(photo), context(tmp_path, vendor).ctx)
     assert result.video_path.is_file()
     assert 7.0 in clock.slept  # the vendor's number of seconds, not ours
@@ -219,8 +259,14 @@ def test_rate_limited_then_success_honours_the_wait(
 def test_rate_limited_past_the_retries_says_so(
     vendor: Vendor, server: VendorServer, clock: FakeClock, photo: Path, tmp_path: Path
 ) -> None:
-    server.fail("POST", vendor.create_path, 429, {"error": "slow down"},
-                headers=vendor.rate_limit_headers, times=10)
+    server.fail(
+        "POST",
+        vendor.create_path,
+        429,
+        {"error": "slow down"},
+        headers=vendor.rate_limit_headers,
+        times=10,
+    )
     with pytest.raises(ProviderUnavailable) as info:
         make(vendor, server, clock).generate(request(photo), context(tmp_path, vendor).ctx)
     assert info.value.retry_after_s == 7.0
@@ -339,8 +385,12 @@ def test_a_vendor_that_goes_away_mid_job_is_unavailable(
 def test_a_5xx_on_a_poll_is_retried(
     vendor: Vendor, server: VendorServer, clock: FakeClock, photo: Path, tmp_path: Path
 ) -> None:
-    poll = {"d_id": r"/talks/.+", "heygen": r"/v3/videos/.+", "synthesia": r"/v2/videos/.+",
-            "luma": r"/generations/.+"}[vendor.name]
+    poll = {
+        "d_id": r"/talks/.+",
+        "heygen": r"/v3/videos/.+",
+        "synthesia": r"/v2/videos/.+",
+        "luma": r"/generations/.+",
+    }[vendor.name]
     server.fail("GET", poll, 503, {"error": "busy"}, times=2)
     result = make(vendor, server, clock).generate(request(photo), context(tmp_path, vendor).ctx)
     assert result.video_path.is_file()

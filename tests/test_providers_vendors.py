@@ -73,8 +73,11 @@ def did_adapter(server: DIdServer) -> DIdProvider:
 
 def test_fake_d_id_enforces_the_talk_schema(did: DIdServer) -> None:
     auth = {"Authorization": f"Basic {did.api_key}"}
-    script = {"type": "text", "input": "Hello there",
-              "provider": {"type": "microsoft", "voice_id": "en-US-JennyNeural"}}
+    script = {
+        "type": "text",
+        "input": "Hello there",
+        "provider": {"type": "microsoft", "voice_id": "en-US-JennyNeural"},
+    }
     ok = {"source_url": "https://example.com/alice.jpg", "script": script}
     assert post(did, "/talks", ok, auth).status_code == 201
     extra = post(did, "/talks", {**ok, "driver_expressions": {}}, auth)
@@ -116,8 +119,7 @@ def test_d_id_voices_key_check_and_hindi_default(
     assert adapter.check() == "ok (40 credits left)"
     did.fail("GET", "/credits", 404, {"kind": "NotFoundError", "description": "not credits found"})
     assert adapter.check() == "ok (no credits left)"  # the key itself was accepted
-    adapter.generate(req(photo, language="hi", script="नमस्ते, यह एक छोटा परीक्षण है।"),
-                     ctx(tmp_path))
+    adapter.generate(req(photo, language="hi", script="नमस्ते, यह एक छोटा परीक्षण है।"), ctx(tmp_path))
     assert did.made()[0].body["script"]["provider"]["voice_id"] == "hi-IN-SwaraNeural"
 
 
@@ -145,8 +147,12 @@ def test_fake_heygen_enforces_script_xor_audio_and_voice(heygen: HeyGenServer) -
     auth = {"X-Api-Key": heygen.api_key}
     image = {"type": "url", "url": "https://example.com/p.jpg"}
     base = {"type": "image", "image": image}
-    both = post(heygen, "/v3/videos", {**base, "script": "Hi", "voice_id": "x",
-                                       "audio_url": "https://e.com/a.mp3"}, auth)
+    both = post(
+        heygen,
+        "/v3/videos",
+        {**base, "script": "Hi", "voice_id": "x", "audio_url": "https://e.com/a.mp3"},
+        auth,
+    )
     assert both.status_code == 400 and both.json()["error"]["code"] == "invalid_parameter"
     no_voice = post(heygen, "/v3/videos", {**base, "script": "Hi"}, auth)
     assert no_voice.json()["error"]["param"] == "voice_id"
@@ -161,8 +167,7 @@ def test_heygen_uploads_picks_a_voice_and_sends_an_idempotency_key(
     heygen: HeyGenServer, photo: Path, tmp_path: Path
 ) -> None:
     result = heygen_adapter(heygen).generate(
-        req(photo, language="hi", script="नमस्ते दोस्तों", aspect="1:1", resolution=1080,
-            speed=1.8),
+        req(photo, language="hi", script="नमस्ते दोस्तों", aspect="1:1", resolution=1080, speed=1.8),
         ctx(tmp_path),
     )
     (upload,) = heygen.calls("POST", "/v3/assets")
@@ -190,8 +195,12 @@ def test_heygen_refuses_480p_before_calling(heygen: HeyGenServer, photo: Path) -
 
 def test_synthesia_uses_its_avatar_not_the_photo(photo: Path, tmp_path: Path) -> None:
     with SynthesiaServer() as server:
-        config = SynthesiaSettings(api_key=server.api_key, base_url=server.url,
-                                   avatar_id="anna_costume1_cameraA", poll_every_s=1)
+        config = SynthesiaSettings(
+            api_key=server.api_key,
+            base_url=server.url,
+            avatar_id="anna_costume1_cameraA",
+            poll_every_s=1,
+        )
         adapter = SynthesiaProvider(config=config, clock=FakeClock())
         assert adapter.capabilities().uses_photo is False
         adapter.generate(req(photo), ctx(tmp_path))
@@ -266,15 +275,31 @@ def test_a_post_is_not_blindly_repeated_but_a_refused_connection_is(
     def translate(reply: VendorReply) -> ProviderUnavailable:
         return ProviderUnavailable(detail=str(reply.status))
 
-    client = VendorHttp("heygen", "HeyGen", heygen.url, auth={"X-Api-Key": heygen.api_key},
-                        connect_s=1, read_s=2, translate=translate, clock=clock,
-                        retry=RetryPolicy(attempts=3, backoff_s=1))
+    client = VendorHttp(
+        "heygen",
+        "HeyGen",
+        heygen.url,
+        auth={"X-Api-Key": heygen.api_key},
+        connect_s=1,
+        read_s=2,
+        translate=translate,
+        clock=clock,
+        retry=RetryPolicy(attempts=3, backoff_s=1),
+    )
     heygen.fail("POST", "/v3/users/me", 503, {"error": {"code": "internal_error"}}, times=5)
     with pytest.raises(ProviderUnavailable):
         client.call("POST", "/v3/users/me")
     assert len(heygen.calls("POST", "/v3/users/me")) == 1  # it may have been made
-    gone = VendorHttp("heygen", "HeyGen", "http://127.0.0.1:9", auth={}, connect_s=1, read_s=1,
-                      translate=translate, clock=clock)
+    gone = VendorHttp(
+        "heygen",
+        "HeyGen",
+        "http://127.0.0.1:9",
+        auth={},
+        connect_s=1,
+        read_s=1,
+        translate=translate,
+        clock=clock,
+    )
     with pytest.raises(ProviderUnavailable):
         gone.call("POST", "/v3/videos")
     assert clock.slept[-2:] == [1.0, 2.0]  # never sent, so tried three times

@@ -46,9 +46,14 @@ def heygen(
 ) -> Iterator[HeyGenServer]:
     with HeyGenServer() as server:
         settings_env(
-            heygen__api_key=server.api_key, heygen__base_url=server.url, heygen__read_s=2,
-            heygen__poll_every_s=5, providers__order="heygen,fake", providers__default="auto",
-            providers__breaker_failures=2, providers__breaker_cooldown_s=60,
+            heygen__api_key=server.api_key,
+            heygen__base_url=server.url,
+            heygen__read_s=2,
+            heygen__poll_every_s=5,
+            providers__order="heygen,fake",
+            providers__default="auto",
+            providers__breaker_failures=2,
+            providers__breaker_cooldown_s=60,
         )
         yield server
 
@@ -56,8 +61,9 @@ def heygen(
 def submit(provider: str = "auto", **changes: Any) -> jobs.JobView:
     params = jobs.JobParams(language="en", voice=None, provider=provider)
     user = accounts.current_user()
-    return jobs.submit(user.id, photo=make_photo(), script=SCRIPT,
-                       params=dataclasses.replace(params, **changes))
+    return jobs.submit(
+        user.id, photo=make_photo(), script=SCRIPT, params=dataclasses.replace(params, **changes)
+    )
 
 
 def attempts(job_id: str) -> list[tuple[str, str, str | None]]:
@@ -71,8 +77,9 @@ def attempts(job_id: str) -> list[tuple[str, str, str | None]]:
 def job_ledger(job_id: str) -> dict[str, int]:
     with session_scope() as session:
         rows = session.execute(
-            select(CreditEntry.reference, CreditEntry.amount)
-            .where(CreditEntry.reference.like(f"job:{job_id}:%"))
+            select(CreditEntry.reference, CreditEntry.amount).where(
+                CreditEntry.reference.like(f"job:{job_id}:%")
+            )
         ).all()
     return {ref.rsplit(":", 1)[1]: amount for ref, amount in rows}
 
@@ -147,9 +154,7 @@ def test_a_failed_job_keeps_only_its_photo(heygen: HeyGenServer, foundation_env:
 # ----------------------------------------------------------------------------- breaker
 
 
-def test_the_breaker_opens_half_opens_and_closes(
-    heygen: HeyGenServer, clock: FakeClock
-) -> None:
+def test_the_breaker_opens_half_opens_and_closes(heygen: HeyGenServer, clock: FakeClock) -> None:
     heygen.fail("POST", "/v3/assets", 503, {"error": {"code": "internal_error"}}, times=100)
     for _ in range(2):  # breaker_failures = 2
         assert submit().provider_used == "fake"
@@ -240,7 +245,9 @@ def test_a_restart_resumes_the_vendor_job_without_paying_twice(
     with session_scope() as session:
         row = session.get_one(Job, job.id)
         assert (row.status, row.provider_used, row.remote_id) == (
-            "running", "heygen", heygen.made()[0].id
+            "running",
+            "heygen",
+            heygen.made()[0].id,
         )
     monkeypatch.setattr(HeyGenProvider, "_wait", original)
 
@@ -265,8 +272,11 @@ def test_configured_providers_and_what_auto_may_pick(
     jobs_env: fakes.Plan, settings_env: Callable[..., None]
 ) -> None:
     settings_env(
-        synthesia__api_key="s-key", synthesia__avatar_id="anna", luma_ai__api_key="l-key",
-        d_id__api_key="d-key", providers__order="synthesia,luma,d_id,fake",
+        synthesia__api_key="s-key",
+        synthesia__avatar_id="anna",
+        luma_ai__api_key="l-key",
+        d_id__api_key="d-key",
+        providers__order="synthesia,luma,d_id,fake",
     )
     assert router.configured_providers() == ["synthesia", "luma", "d_id", "fake", "local"]
     # Synthesia cannot animate the photo, Luma does not speak: auto skips both.

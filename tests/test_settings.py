@@ -185,9 +185,7 @@ def test_env_overrides_the_file_case_insensitively(tmp_path: Path) -> None:
 
 def test_env_lists_as_json_or_commas(tmp_path: Path) -> None:
     none = empty(tmp_path)
-    as_json = load_settings(
-        none, environ={"TALKINGPHOTO__PROVIDERS__ORDER": '["d_id", "heygen"]'}
-    )
+    as_json = load_settings(none, environ={"TALKINGPHOTO__PROVIDERS__ORDER": '["d_id", "heygen"]'})
     as_csv = load_settings(none, environ={"TALKINGPHOTO__PROVIDERS__ORDER": "d_id, heygen"})
     assert as_json.providers.order == as_csv.providers.order == ["d_id", "heygen"]
 

@@ -130,8 +130,7 @@ def section() -> Choice:
 
 def _explain(choice: Choice) -> None:
     if choice.caps is None:
-        order = [router.label(n) for n in get_settings().providers.order
-                 if router.is_configured(n)]
+        order = [router.label(n) for n in get_settings().providers.order if router.is_configured(n)]
         st.caption(
             _(
                 "Auto tries {services} in turn and uses the first that is available; "
@@ -160,9 +159,7 @@ def _explain(choice: Choice) -> None:
             icon=":material/info:",
         )
     elif choice.name != "local":
-        st.caption(
-            _("{provider} animates your photo with lip-sync.").format(provider=choice.label)
-        )
+        st.caption(_("{provider} animates your photo with lip-sync.").format(provider=choice.label))
 
 
 def price_text(name: str, language: str) -> str:

@@ -376,9 +376,7 @@ def _options_section(choice: Choice) -> Options:
     return Options(int(resolution), str(aspect), str(captions), float(head_motion), float(speed))
 
 
-def _cost_line(
-    script: str, language: str, options: Options, choice: Choice
-) -> int | None:
+def _cost_line(script: str, language: str, options: Options, choice: Choice) -> int | None:
     if not script.strip():
         return None
     limits = get_settings().limits

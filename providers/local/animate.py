@@ -39,8 +39,15 @@ class FaceAnimator:
         h, w = base.shape[:2]
         self.mouth = MouthRenderer(
             base,
-            mouth_geometry(lm.mouth_center, lm.mouth_left, lm.mouth_right, lm.box, (w, h),
-                           curve=lm.mouth_curve, teeth_visible=lm.teeth_visible),
+            mouth_geometry(
+                lm.mouth_center,
+                lm.mouth_left,
+                lm.mouth_right,
+                lm.box,
+                (w, h),
+                curve=lm.mouth_curve,
+                teeth_visible=lm.teeth_visible,
+            ),
         )
         self.eyes = [
             EyeRenderer(base, eye_geometry(c, lm.eye_radius, lm.roll_rad, (w, h)))
@@ -63,7 +70,10 @@ class FaceAnimator:
         return o, wi
 
     def frame(
-        self, openness: float, width: float, blink: float,
+        self,
+        openness: float,
+        width: float,
+        blink: float,
         head: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0),
     ) -> np.ndarray:
         """``head`` = (angle rad, dx, dy as fractions of face width, relative scale)."""
@@ -103,7 +113,9 @@ class _HeadWarp:
     """Rigid head motion about the neck, feathered to zero outside an ellipse round the head."""
 
     def __init__(
-        self, lm: FaceLandmarks, frame_size: tuple[int, int],
+        self,
+        lm: FaceLandmarks,
+        frame_size: tuple[int, int],
         contain: list[tuple[int, int, int, int]],
     ) -> None:
         w, h = frame_size
@@ -154,5 +166,11 @@ class _HeadWarp:
         cv2.add(self._mx, self.ix, dst=self._mx)
         cv2.add(self._my, self.iy, dst=self._my)
         x0, y0, x1, y1 = self.roi
-        cv2.remap(self.src, self._mx, self._my, cv2.INTER_LINEAR, dst=frame[y0:y1, x0:x1],
-                  borderMode=cv2.BORDER_REPLICATE)
+        cv2.remap(
+            self.src,
+            self._mx,
+            self._my,
+            cv2.INTER_LINEAR,
+            dst=frame[y0:y1, x0:x1],
+            borderMode=cv2.BORDER_REPLICATE,
+        )

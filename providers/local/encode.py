@@ -40,8 +40,15 @@ class VideoEncoder:
     """
 
     def __init__(
-        self, path: Path, width: int, height: int, fps: float, audio_path: Path | None = None,
-        *, preset: str = PRESET, crf: int = CRF,
+        self,
+        path: Path,
+        width: int,
+        height: int,
+        fps: float,
+        audio_path: Path | None = None,
+        *,
+        preset: str = PRESET,
+        crf: int = CRF,
     ) -> None:
         if width % 2 or height % 2:
             raise ValueError("yuv420p needs even frame sizes")
@@ -52,27 +59,63 @@ class VideoEncoder:
         # ffmpeg's messages go to a file, not a pipe: an unread full pipe would stall it.
         self._log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()/abort()
         cmd = [
-            ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
-            "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{width}x{height}",
-            "-framerate", f"{fps}", "-i", "pipe:0",
+            ffmpeg_exe(),
+            "-hide_banner",
+            "-nostdin",
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "yuv420p",
+            "-s",
+            f"{width}x{height}",
+            "-framerate",
+            f"{fps}",
+            "-i",
+            "pipe:0",
         ]
         if audio_path is not None:
             cmd += ["-i", str(audio_path)]
         cmd += [
-            "-map", "0:v:0", "-c:v", "libx264", "-preset", preset, "-crf", str(crf),
-            "-pix_fmt", "yuv420p", "-profile:v", "high", "-g", str(int(fps * 4)),
+            "-map",
+            "0:v:0",
+            "-c:v",
+            "libx264",
+            "-preset",
+            preset,
+            "-crf",
+            str(crf),
+            "-pix_fmt",
+            "yuv420p",
+            "-profile:v",
+            "high",
+            "-g",
+            str(int(fps * 4)),
             # cv2 converts with BT.601 limited-range coefficients: say so, or HD players
             # would decode with BT.709 and shift the skin tones.
-            "-colorspace", "smpte170m", "-color_primaries", "bt709", "-color_trc", "bt709",
-            "-color_range", "tv",
+            "-colorspace",
+            "smpte170m",
+            "-color_primaries",
+            "bt709",
+            "-color_trc",
+            "bt709",
+            "-color_range",
+            "tv",
         ]
         if audio_path is not None:
             cmd += ["-map", "1:a:0", "-c:a", "aac", "-b:a", AUDIO_BITRATE]
         cmd += ["-movflags", "+faststart", "-f", "mp4", str(self.path)]
         # A session of its own: a terminal's Ctrl-C reaches only us, and we stop ffmpeg
         # ourselves (kill + delete the partial file) instead of racing its own shutdown.
-        self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                      stderr=self._log, start_new_session=True)
+        self._proc = subprocess.Popen(
+            cmd,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=self._log,
+            start_new_session=True,
+        )
 
     def write(self, frame: np.ndarray, changed: tuple[int, int, int, int] | None = None) -> None:
         """Encode one frame. ``changed`` = (x0, y0, x1, y1), even, promises that the frame
@@ -133,14 +176,17 @@ class VideoEncoder:
         self._log.seek(0)
         tail = self._log.read()[-2000:].decode("utf-8", "replace")
         self.abort()
-        return ProviderError(N_("The video could not be encoded."), provider="local",
-                             detail=f"{what}: {tail}")
+        return ProviderError(
+            N_("The video could not be encoded."), provider="local", detail=f"{what}: {tail}"
+        )
 
     def __enter__(self) -> VideoEncoder:
         return self
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
         if exc_type is None:
@@ -174,7 +220,9 @@ def probe(path: Path) -> MediaInfo:
     """Parse ``ffmpeg -i`` (imageio-ffmpeg ships no ffprobe); ValueError if not media."""
     out = subprocess.run(
         [ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(path)],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     ).stderr
     dur = _DURATION.search(out)
     if dur is None:

@@ -35,8 +35,12 @@ def eye_geometry(
     y0 = int(max(0, center[1] - 1.5 * radius)) & ~1
     y1 = min(h, int(center[1] + 0.9 * radius) + 2) & ~1
     return EyeGeometry(
-        cx=center[0], cy=center[1], ux=float(np.cos(roll_rad)), uy=float(np.sin(roll_rad)),
-        radius=radius, roi=(x0, y0, x1, y1),
+        cx=center[0],
+        cy=center[1],
+        ux=float(np.cos(roll_rad)),
+        uy=float(np.sin(roll_rad)),
+        radius=radius,
+        roi=(x0, y0, x1, y1),
     )
 
 

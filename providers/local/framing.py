@@ -39,9 +39,15 @@ def output_size(resolution: int, aspect: str) -> tuple[int, int]:
         raise ValueError(f"unknown aspect {aspect!r}")
     aw, ah = ASPECT_RATIOS[aspect]
     long_side = round(resolution * max(aw, ah) / min(aw, ah) / 2) * 2
-    return (resolution, long_side) if aw < ah else (long_side, resolution) if aw > ah else (
-        resolution,
-        resolution,
+    return (
+        (resolution, long_side)
+        if aw < ah
+        else (long_side, resolution)
+        if aw > ah
+        else (
+            resolution,
+            resolution,
+        )
     )
 
 
@@ -89,8 +95,12 @@ def render_base(photo: np.ndarray, framing: Framing) -> np.ndarray:
         m = np.array([[s, 0, -framing.x0 * s], [0, s, -framing.y0 * s]], dtype=np.float64)
     frame = cv2.warpAffine(photo, m, size, flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
     inside = cv2.warpAffine(
-        np.full(photo.shape[:2], 255, np.uint8), m, size, flags=cv2.INTER_LINEAR,
-        borderMode=cv2.BORDER_CONSTANT, borderValue=0,
+        np.full(photo.shape[:2], 255, np.uint8),
+        m,
+        size,
+        flags=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=0,
     )
     if inside.min() == 255:
         return frame
@@ -98,11 +108,17 @@ def render_base(photo: np.ndarray, framing: Framing) -> np.ndarray:
     # heavily blurred and a little darker, with the real photo feathered on top.
     ph, pw = photo.shape[:2]
     cover = max(size[0] / pw, size[1] / ph)
-    small = cv2.resize(photo, (max(1, int(pw * cover / 8)), max(1, int(ph * cover / 8))),
-                       interpolation=cv2.INTER_AREA)
+    small = cv2.resize(
+        photo,
+        (max(1, int(pw * cover / 8)), max(1, int(ph * cover / 8))),
+        interpolation=cv2.INTER_AREA,
+    )
     small = cv2.GaussianBlur(small, (0, 0), 3) * 0.8
-    bg = cv2.resize(small.astype(np.uint8), (int(pw * cover) + 1, int(ph * cover) + 1),
-                    interpolation=cv2.INTER_LINEAR)
+    bg = cv2.resize(
+        small.astype(np.uint8),
+        (int(pw * cover) + 1, int(ph * cover) + 1),
+        interpolation=cv2.INTER_LINEAR,
+    )
     oy, ox = (bg.shape[0] - size[1]) // 2, (bg.shape[1] - size[0]) // 2
     bg = bg[oy : oy + size[1], ox : ox + size[0]]
     alpha = cv2.GaussianBlur(inside, (0, 0), max(1.0, min(size) / 100)).astype(np.float32) / 255

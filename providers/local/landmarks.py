@@ -167,11 +167,17 @@ def refine_lip_line(
     ca, sa = math.cos(roll), math.sin(roll)
     # Affine map from strip pixels (i, j) to photo (x, y).
     m = np.array(
-        [[ca / scale, -sa / scale, center[0] - ca * su + sa * sv],
-         [sa / scale, ca / scale, center[1] - sa * su - ca * sv]], dtype=np.float64,
+        [
+            [ca / scale, -sa / scale, center[0] - ca * su + sa * sv],
+            [sa / scale, ca / scale, center[1] - sa * su - ca * sv],
+        ],
+        dtype=np.float64,
     )
     strip = cv2.warpAffine(
-        gray, m, (n_u, n_v), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+        gray,
+        m,
+        (n_u, n_v),
+        flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
         borderMode=cv2.BORDER_REPLICATE,
     ).astype(np.float32)
     strip = cv2.GaussianBlur(strip, (0, 0), 1.0 * scale)

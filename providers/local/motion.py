@@ -24,7 +24,7 @@ def blink_track(n_frames: int, fps: float, seed: int) -> np.ndarray:
         dur = rng.uniform(0.15, 0.25)
         close = dur * 0.4
         for i in range(int(t * fps), min(n_frames, int(np.ceil((t + dur) * fps)) + 1)):
-            u = (i / fps - t)
+            u = i / fps - t
             if 0 <= u <= close:
                 v = u / close
             elif close < u <= dur:

@@ -57,8 +57,16 @@ def mouth_geometry(
     y0 = int(max(0, center[1] - 0.3 * face)) & ~1
     y1 = min(h, int(center[1] + chin + 0.45 * face) + 2) & ~1
     return MouthGeometry(
-        cx=center[0], cy=center[1], ux=ux, uy=uy, half_width=norm / 2, face=face, chin=chin,
-        curve=curve, teeth_visible=teeth_visible, roi=(x0, y0, x1, y1),
+        cx=center[0],
+        cy=center[1],
+        ux=ux,
+        uy=uy,
+        half_width=norm / 2,
+        face=face,
+        chin=chin,
+        curve=curve,
+        teeth_visible=teeth_visible,
+        roi=(x0, y0, x1, y1),
     )
 
 
@@ -127,8 +135,14 @@ class MouthRenderer:
         return out
 
     def _paint_interior(
-        self, out: np.ndarray, u: np.ndarray, v: np.ndarray, wf: float,
-        y_low: np.ndarray, y_up: np.ndarray, gap: float,
+        self,
+        out: np.ndarray,
+        u: np.ndarray,
+        v: np.ndarray,
+        wf: float,
+        y_low: np.ndarray,
+        y_up: np.ndarray,
+        gap: float,
     ) -> None:
         W = self.geo.half_width
         # Only touch the rows around the opening: they are few next to the ROI.

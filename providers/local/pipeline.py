@@ -70,11 +70,11 @@ def _prepare_face(
     t = time.perf_counter()
     photo = load_photo(request.photo_path)
     lm = detect_face(photo, min_face_px=min_face_px)
-    framing = plan_framing(photo.shape[1], photo.shape[0], lm.box, request.resolution,
-                           request.aspect)
+    framing = plan_framing(
+        photo.shape[1], photo.shape[0], lm.box, request.resolution, request.aspect
+    )
     base = render_base(photo, framing)
-    lm_out = lm.transformed(framing.scale, -framing.x0 * framing.scale,
-                            -framing.y0 * framing.scale)
+    lm_out = lm.transformed(framing.scale, -framing.x0 * framing.scale, -framing.y0 * framing.scale)
     return base, lm_out, framing, time.perf_counter() - t
 
 
@@ -90,8 +90,14 @@ def render(request: GenerationRequest, ctx: JobContext, *, min_face_px: int) -> 
 
     t0 = time.perf_counter()
     ctx.progress("voice", 0.0)
-    sp = speech.synthesize(request.script, request.language, request.voice,
-                           speed=request.speed, pitch=request.pitch, cancel=ctx.cancel)
+    sp = speech.synthesize(
+        request.script,
+        request.language,
+        request.voice,
+        speed=request.speed,
+        pitch=request.pitch,
+        cancel=ctx.cancel,
+    )
     wav = work / "speech.wav"
     speech.write_wav(sp, wav)
     timings["voice"] = time.perf_counter() - t0
@@ -111,8 +117,11 @@ def render(request: GenerationRequest, ctx: JobContext, *, min_face_px: int) -> 
     head = head_track(n_frames, FPS, request.head_motion, seed, loudness=mouth.openness)
     animator = FaceAnimator(base, lm_out)
     cues = captions.build_cues(sp.words)
-    burner = (captions.CaptionRenderer(cues, framing.width, framing.height, request.language)
-              if request.captions == "burn" else None)
+    burner = (
+        captions.CaptionRenderer(cues, framing.width, framing.height, request.language)
+        if request.captions == "burn"
+        else None
+    )
 
     video = work / "video.mp4"
     t2 = time.perf_counter()
@@ -120,10 +129,15 @@ def render(request: GenerationRequest, ctx: JobContext, *, min_face_px: int) -> 
     with VideoEncoder(video, framing.width, framing.height, FPS, wav) as enc:
         for i in range(n_frames):
             ctx.cancel.raise_if_cancelled()
-            pose = (float(head.angle[i]), float(head.dx[i]), float(head.dy[i]),
-                    float(head.scale[i]))
-            frame = animator.frame(float(mouth.openness[i]), float(mouth.width[i]),
-                                   float(blinks[i]), pose)
+            pose = (
+                float(head.angle[i]),
+                float(head.dx[i]),
+                float(head.dy[i]),
+                float(head.scale[i]),
+            )
+            frame = animator.frame(
+                float(mouth.openness[i]), float(mouth.width[i]), float(blinks[i]), pose
+            )
             if burner is None:
                 enc.write(frame, changed=animator.dirty)  # converts only the head region
             else:
@@ -144,8 +158,15 @@ def render(request: GenerationRequest, ctx: JobContext, *, min_face_px: int) -> 
     timings["total"] = time.perf_counter() - t0
     ctx.progress("done", 100.0)
     return RenderOutput(
-        video=video, thumbnail=thumb, srt=srt, vtt=vtt, duration_s=sp.duration_s,
-        voice=sp.voice_id, width=framing.width, height=framing.height, timings=timings,
+        video=video,
+        thumbnail=thumb,
+        srt=srt,
+        vtt=vtt,
+        duration_s=sp.duration_s,
+        voice=sp.voice_id,
+        width=framing.width,
+        height=framing.height,
+        timings=timings,
         notes=lm_out.notes,
     )
 
@@ -154,6 +175,9 @@ def _save_thumbnail(animator: FaceAnimator, mouth: MouthTrack, path: Path) -> No
     """A frame with the mouth a little open: it reads as 'talking' in a list of videos."""
     target = 0.4 * float(mouth.openness.max()) if mouth.openness.size else 0.0
     i = int(np.argmin(np.abs(mouth.openness - target))) if mouth.openness.size else 0
-    frame = animator.frame(float(mouth.openness[i]) if mouth.openness.size else 0.0,
-                           float(mouth.width[i]) if mouth.width.size else 1.0, 0.0)
+    frame = animator.frame(
+        float(mouth.openness[i]) if mouth.openness.size else 0.0,
+        float(mouth.width[i]) if mouth.width.size else 1.0,
+        0.0,
+    )
     Image.fromarray(frame).save(path, "JPEG", quality=85, optimize=True)

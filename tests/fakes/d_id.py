@@ -16,15 +16,33 @@ SOURCE_URL = re.compile(r"(https|s3):.*\.(?:jpg|jpeg|png|JPG|JPEG|PNG)")
 AUDIO_URL = re.compile(r"(https|s3)://.*\.(m4a|flac|mp3|mp4|wav)")
 FILENAME = re.compile(r"[A-Za-z0-9._-]{1,50}")
 VOICES = [
-    {"id": "en-US-JennyNeural", "name": "Jenny", "gender": "female", "access": "public",
-     "provider": "microsoft", "styles": [],
-     "languages": [{"language": "English (United States)", "locale": "en-US"}]},
-    {"id": "hi-IN-SwaraNeural", "name": "Swara", "gender": "female", "access": "public",
-     "provider": "microsoft", "styles": [],
-     "languages": [{"language": "Hindi (India)", "locale": "hi-IN"}]},
-    {"id": "hi-IN-MadhurNeural", "name": "Madhur", "gender": "male", "access": "public",
-     "provider": "microsoft", "styles": [],
-     "languages": [{"language": "Hindi (India)", "locale": "hi-IN"}]},
+    {
+        "id": "en-US-JennyNeural",
+        "name": "Jenny",
+        "gender": "female",
+        "access": "public",
+        "provider": "microsoft",
+        "styles": [],
+        "languages": [{"language": "English (United States)", "locale": "en-US"}],
+    },
+    {
+        "id": "hi-IN-SwaraNeural",
+        "name": "Swara",
+        "gender": "female",
+        "access": "public",
+        "provider": "microsoft",
+        "styles": [],
+        "languages": [{"language": "Hindi (India)", "locale": "hi-IN"}],
+    },
+    {
+        "id": "hi-IN-MadhurNeural",
+        "name": "Madhur",
+        "gender": "male",
+        "access": "public",
+        "provider": "microsoft",
+        "styles": [],
+        "languages": [{"language": "Hindi (India)", "locale": "hi-IN"}],
+    },
 ]
 
 
@@ -67,7 +85,9 @@ class DIdServer(VendorServer):
         filename, mime, data = req.form["image"]
         if mime not in ("image/jpeg", "image/png"):
             return self.error(
-                415, "UnsupportedMimeTypeError", "The provided mime type is not supported",
+                415,
+                "UnsupportedMimeTypeError",
+                "The provided mime type is not supported",
                 details={"received": mime, "supported": ["image/jpeg", "image/png"]},
             )
         if filename is not None and not FILENAME.fullmatch(filename):
@@ -107,8 +127,16 @@ class DIdServer(VendorServer):
         ):
             return self._invalid({"user_data": {"message": "1-1000 characters"}})
         job = self.new_job(body, user_data, job_id=f"tlk_{uuid.uuid4().hex[:16]}")
-        return Response(201, {"id": job.id, "object": "talk", "created_by": "user-1",
-                              "created_at": "2026-11-25T10:30:00.000Z", "status": "created"})
+        return Response(
+            201,
+            {
+                "id": job.id,
+                "object": "talk",
+                "created_by": "user-1",
+                "created_at": "2026-11-25T10:30:00.000Z",
+                "status": "created",
+            },
+        )
 
     @staticmethod
     def _script_problem(script: Any) -> str | None:
@@ -123,7 +151,11 @@ class DIdServer(VendorServer):
             provider = script.get("provider")
             if provider is not None:
                 if not isinstance(provider, dict) or provider.get("type") not in (
-                    "microsoft", "elevenlabs", "amazon", "google", "azure-openai"
+                    "microsoft",
+                    "elevenlabs",
+                    "amazon",
+                    "google",
+                    "azure-openai",
                 ):
                     return "provider should be one of the following"
                 if provider["type"] in ("microsoft", "amazon") and not provider.get("voice_id"):
@@ -139,9 +171,12 @@ class DIdServer(VendorServer):
 
     def _talk(self, job: Any, status: str) -> dict[str, Any]:
         talk: dict[str, Any] = {
-            "id": job.id, "user_id": "user-1", "created_by": "user-1",
+            "id": job.id,
+            "user_id": "user-1",
+            "created_by": "user-1",
             "source_url": job.body.get("source_url", ""),
-            "created_at": "2026-11-25T10:30:00.000Z", "modified_at": "2026-11-25T10:31:00.000Z",
+            "created_at": "2026-11-25T10:30:00.000Z",
+            "modified_at": "2026-11-25T10:31:00.000Z",
             "status": status,
         }
         if job.client_ref is not None:
@@ -173,5 +208,11 @@ class DIdServer(VendorServer):
         return Response(200, [v for v in VOICES if provider in (None, v["provider"])])
 
     def credits(self, req: Request, _m: re.Match[str]) -> Response:
-        return Response(200, {"credits": [{"owner_id": "user-1", "remaining": 40, "total": 40}],
-                              "remaining": 40, "total": 40})
+        return Response(
+            200,
+            {
+                "credits": [{"owner_id": "user-1", "remaining": 40, "total": 40}],
+                "remaining": 40,
+                "total": 40,
+            },
+        )

@@ -9,24 +9,61 @@ from typing import Any, ClassVar
 from tests.fakes.vendor_server import Request, Response, Route, VendorServer, is_invalid_json
 
 IMAGE_VIDEO_FIELDS = {
-    "type", "image", "script", "voice_id", "audio_url", "audio_asset_id", "title",
-    "aspect_ratio", "resolution", "fit", "expressiveness", "motion_prompt", "remove_background",
-    "output_format", "background", "caption", "voice_settings", "callback_url", "callback_id",
+    "type",
+    "image",
+    "script",
+    "voice_id",
+    "audio_url",
+    "audio_asset_id",
+    "title",
+    "aspect_ratio",
+    "resolution",
+    "fit",
+    "expressiveness",
+    "motion_prompt",
+    "remove_background",
+    "output_format",
+    "background",
+    "caption",
+    "voice_settings",
+    "callback_url",
+    "callback_id",
     "watermark",
 }
 ASPECTS = {"16:9", "9:16", "4:5", "5:4", "1:1", "auto"}
 RESOLUTIONS = {"4k", "1080p", "720p"}
 ASSET_TYPES = {"image/png", "image/jpeg", "video/mp4", "video/webm", "audio/mpeg", "audio/wav"}
 VOICES = [
-    {"voice_id": "f38a635bee7a4d1f9b0a654a31d050d2", "name": "Chill Brian", "language": "English",
-     "gender": "male", "preview_audio_url": "https://example.invalid/p.mp3",
-     "support_pause": True, "support_locale": False, "type": "public"},
-    {"voice_id": "1bd001e7e50f421d891986aad5158bc8", "name": "Olivia", "language": "English",
-     "gender": "female", "preview_audio_url": "https://example.invalid/o.mp3",
-     "support_pause": True, "support_locale": False, "type": "public"},
-    {"voice_id": "9f8ff4eb2f1a4ff8a5ba6e1d1d4a2a77", "name": "Aarav", "language": "Hindi",
-     "gender": "male", "preview_audio_url": "https://example.invalid/a.mp3",
-     "support_pause": True, "support_locale": True, "type": "public"},
+    {
+        "voice_id": "f38a635bee7a4d1f9b0a654a31d050d2",
+        "name": "Chill Brian",
+        "language": "English",
+        "gender": "male",
+        "preview_audio_url": "https://example.invalid/p.mp3",
+        "support_pause": True,
+        "support_locale": False,
+        "type": "public",
+    },
+    {
+        "voice_id": "1bd001e7e50f421d891986aad5158bc8",
+        "name": "Olivia",
+        "language": "English",
+        "gender": "female",
+        "preview_audio_url": "https://example.invalid/o.mp3",
+        "support_pause": True,
+        "support_locale": False,
+        "type": "public",
+    },
+    {
+        "voice_id": "9f8ff4eb2f1a4ff8a5ba6e1d1d4a2a77",
+        "name": "Aarav",
+        "language": "Hindi",
+        "gender": "male",
+        "preview_audio_url": "https://example.invalid/a.mp3",
+        "support_pause": True,
+        "support_locale": True,
+        "type": "public",
+    },
 ]
 
 
@@ -50,8 +87,12 @@ class HeyGenServer(VendorServer):
         return self.error(401, "unauthorized", "Invalid or missing API key.")
 
     def error(self, status: int, code: str, message: str, **extra: Any) -> Response:
-        error = {"code": code, "message": message,
-                 "doc_url": f"https://developers.heygen.com/docs/error-codes#{code}", **extra}
+        error = {
+            "code": code,
+            "message": message,
+            "doc_url": f"https://developers.heygen.com/docs/error-codes#{code}",
+            **extra,
+        }
         return Response(status, {"error": error})
 
     def routes(self) -> list[Route]:
@@ -73,9 +114,17 @@ class HeyGenServer(VendorServer):
             return self.error(413, "payload_too_large", "Max 32 MB.")
         asset_id = uuid.uuid4().hex
         self.assets[asset_id] = data
-        return Response(200, {"data": {"asset_id": asset_id,
-                                       "url": f"{self.origin}/assets/{asset_id}",
-                                       "mime_type": mime, "size_bytes": len(data)}})
+        return Response(
+            200,
+            {
+                "data": {
+                    "asset_id": asset_id,
+                    "url": f"{self.origin}/assets/{asset_id}",
+                    "mime_type": mime,
+                    "size_bytes": len(data),
+                }
+            },
+        )
 
     def _invalid(self, message: str, param: str) -> Response:
         return self.error(400, "invalid_parameter", message, param=param)
@@ -86,8 +135,16 @@ class HeyGenServer(VendorServer):
             return self.error(400, "invalid_parameter", "body must be JSON")
         key = req.headers.get("idempotency-key")
         if key and key in self.idempotency:  # the same create again: the same video
-            return Response(200, {"data": {"video_id": self.idempotency[key],
-                                           "status": "waiting", "output_format": "mp4"}})
+            return Response(
+                200,
+                {
+                    "data": {
+                        "video_id": self.idempotency[key],
+                        "status": "waiting",
+                        "output_format": "mp4",
+                    }
+                },
+            )
         if body.get("type") != "image":
             return self._invalid("this fake supports type 'image' only", "type")
         unknown = set(body) - IMAGE_VIDEO_FIELDS
@@ -118,8 +175,9 @@ class HeyGenServer(VendorServer):
         job = self.new_job(body, body.get("callback_id"), job_id=uuid.uuid4().hex)
         if key:
             self.idempotency[key] = job.id
-        return Response(200, {"data": {"video_id": job.id, "status": "waiting",
-                                       "output_format": "mp4"}})
+        return Response(
+            200, {"data": {"video_id": job.id, "status": "waiting", "output_format": "mp4"}}
+        )
 
     def _image_problem(self, image: Any) -> Response | None:
         if not isinstance(image, dict):
@@ -130,12 +188,16 @@ class HeyGenServer(VendorServer):
                 return self.error(404, "asset_not_available", "Asset not found.")
             return None
         if kind == "url":
-            return None if str(image.get("url", "")).startswith("https://") else (
-                self._invalid("image url must be public https", "image.url")
+            return (
+                None
+                if str(image.get("url", "")).startswith("https://")
+                else (self._invalid("image url must be public https", "image.url"))
             )
         if kind == "base64":
-            return None if image.get("media_type") and image.get("data") else (
-                self._invalid("media_type and data are required", "image")
+            return (
+                None
+                if image.get("media_type") and image.get("data")
+                else (self._invalid("media_type and data are required", "image"))
             )
         return self._invalid("image.type must be url, asset_id or base64", "image.type")
 
@@ -144,11 +206,19 @@ class HeyGenServer(VendorServer):
         if job is None:
             return self.error(404, "video_not_found", "Video not found.")
         status = self.advance(job)
-        data: dict[str, Any] = {"id": job.id, "status": status, "title": job.body.get("title"),
-                                "created_at": 1711288320}
+        data: dict[str, Any] = {
+            "id": job.id,
+            "status": status,
+            "title": job.body.get("title"),
+            "created_at": 1711288320,
+        }
         if status == "completed":
-            data.update(video_url=self.link(job), duration=2.0, completed_at=1711288422,
-                        thumbnail_url=f"{self.origin}/files/none/thumb.jpg")
+            data.update(
+                video_url=self.link(job),
+                duration=2.0,
+                completed_at=1711288422,
+                thumbnail_url=f"{self.origin}/files/none/thumb.jpg",
+            )
         if status == "failed":
             data.update(failure_code=self.failure_code, failure_message=self.failure_message)
         return Response(200, {"data": data})
@@ -159,7 +229,14 @@ class HeyGenServer(VendorServer):
         return Response(200, {"data": found, "has_more": False, "next_token": None})
 
     def me(self, req: Request, _m: re.Match[str]) -> Response:
-        return Response(200, {"data": {"username": "tp", "email": "ops@example.com",
-                                       "billing_type": "wallet",
-                                       "wallet": {"currency": "credits",
-                                                  "remaining_balance": 120}}})
+        return Response(
+            200,
+            {
+                "data": {
+                    "username": "tp",
+                    "email": "ops@example.com",
+                    "billing_type": "wallet",
+                    "wallet": {"currency": "credits", "remaining_balance": 120},
+                }
+            },
+        )

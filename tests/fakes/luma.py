@@ -16,8 +16,16 @@ from tests.fakes.vendor_server import (
 )
 
 GENERATION_FIELDS = {
-    "generation_type", "model", "prompt", "aspect_ratio", "loop", "keyframes", "resolution",
-    "duration", "concepts", "callback_url",
+    "generation_type",
+    "model",
+    "prompt",
+    "aspect_ratio",
+    "loop",
+    "keyframes",
+    "resolution",
+    "duration",
+    "concepts",
+    "callback_url",
 }
 MODELS = {"ray-1-6", "ray-2", "ray-flash-2"}
 ASPECTS = {"1:1", "16:9", "9:16", "4:3", "3:4", "21:9", "9:21"}
@@ -82,9 +90,16 @@ class LumaServer(VendorServer):
         return Response(201, self._generation(job, "queued"))
 
     def _generation(self, job: Any, state: str) -> dict[str, Any]:
-        return {"id": job.id, "generation_type": "video", "state": state,
-                "failure_reason": None, "created_at": "2026-11-25T12:00:00Z",
-                "assets": {}, "model": job.body.get("model"), "request": job.body}
+        return {
+            "id": job.id,
+            "generation_type": "video",
+            "state": state,
+            "failure_reason": None,
+            "created_at": "2026-11-25T12:00:00Z",
+            "assets": {},
+            "model": job.body.get("model"),
+            "request": job.body,
+        }
 
     def get_generation(self, req: Request, m: re.Match[str]) -> Response:
         job = self.jobs.get(m[1])
@@ -108,8 +123,16 @@ class LumaServer(VendorServer):
     def list_generations(self, req: Request, _m: re.Match[str]) -> Response:
         limit = int(req.arg("limit", "10") or 10)
         items = [self._generation(j, "queued") for j in reversed(self.made())][:limit]
-        return Response(200, {"has_more": False, "count": len(items), "limit": limit,
-                              "offset": 0, "generations": items})
+        return Response(
+            200,
+            {
+                "has_more": False,
+                "count": len(items),
+                "limit": limit,
+                "offset": 0,
+                "generations": items,
+            },
+        )
 
     def credits(self, req: Request, _m: re.Match[str]) -> Response:
         return Response(200, {"credit_balance": 12345.0})

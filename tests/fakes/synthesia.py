@@ -9,12 +9,28 @@ from typing import Any, ClassVar
 from tests.fakes.vendor_server import Request, Response, Route, VendorServer, is_invalid_json
 
 VIDEO_FIELDS = {
-    "input", "test", "title", "description", "visibility", "aspectRatio", "callbackId",
-    "folderId", "ctaSettings", "soundtrack", "soundSettings",
+    "input",
+    "test",
+    "title",
+    "description",
+    "visibility",
+    "aspectRatio",
+    "callbackId",
+    "folderId",
+    "ctaSettings",
+    "soundtrack",
+    "soundSettings",
 }
 SCENE_FIELDS = {
-    "avatar", "background", "scriptText", "scriptAudio", "scriptLanguage", "avatarSettings",
-    "backgroundSettings", "soundSettings", "transition",
+    "avatar",
+    "background",
+    "scriptText",
+    "scriptAudio",
+    "scriptLanguage",
+    "avatarSettings",
+    "backgroundSettings",
+    "soundSettings",
+    "transition",
 }
 AVATAR_SETTINGS = {"voice", "horizontalAlign", "scale", "style", "backgroundColor", "seamless"}
 STYLES = {"circular", "rectangular", "voiceOnly"}
@@ -39,8 +55,13 @@ class SynthesiaServer(VendorServer):
 
     def rate_limited(self, reset_s: int) -> None:
         """The next create is refused with Synthesia's documented 429 headers."""
-        self.fail("POST", "/v2/videos", 429, {"error": "Too Many Requests"},
-                  headers={"RateLimit-Limit": "60", "RateLimit-Reset": str(reset_s)})
+        self.fail(
+            "POST",
+            "/v2/videos",
+            429,
+            {"error": "Too Many Requests"},
+            headers={"RateLimit-Limit": "60", "RateLimit-Reset": str(reset_s)},
+        )
 
     def routes(self) -> list[Route]:
         return [
@@ -77,8 +98,12 @@ class SynthesiaServer(VendorServer):
 
     def _video(self, job: Any, status: str) -> dict[str, Any]:
         video: dict[str, Any] = {
-            "id": job.id, "title": job.body.get("title", ""), "visibility": "private",
-            "status": status, "createdAt": 1602512112, "lastUpdatedAt": 1602512112,
+            "id": job.id,
+            "title": job.body.get("title", ""),
+            "visibility": "private",
+            "status": status,
+            "createdAt": 1602512112,
+            "lastUpdatedAt": 1602512112,
         }
         if job.client_ref is not None:
             video["callbackId"] = job.client_ref

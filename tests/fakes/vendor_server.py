@@ -45,8 +45,15 @@ def sample_mp4(audio: bool = True, seconds: float = 2.0) -> bytes:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "sample.mp4"
         cmd = [
-            imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y",
-            "-f", "lavfi", "-i", f"testsrc=size=320x240:rate=25:duration={seconds}",
+            imageio_ffmpeg.get_ffmpeg_exe(),
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            f"testsrc=size=320x240:rate=25:duration={seconds}",
         ]
         if audio:
             cmd += ["-f", "lavfi", "-i", f"sine=frequency=440:duration={seconds}"]
@@ -202,16 +209,21 @@ class VendorServer:
     ) -> None:
         """The next ``times`` calls matching ``method`` and the ``path`` regex get this."""
         self.faults.append(
-            Fault(method, re.compile(path), Response(status, body, headers or {}), times, after,
-                  hang_s)
+            Fault(
+                method,
+                re.compile(path),
+                Response(status, body, headers or {}),
+                times,
+                after,
+                hang_s,
+            )
         )
 
     def made(self) -> list[FakeJob]:
         return list(self.jobs.values())
 
     def calls(self, method: str, path_regex: str) -> list[Request]:
-        return [r for r in self.requests
-                if r.method == method and re.fullmatch(path_regex, r.path)]
+        return [r for r in self.requests if r.method == method and re.fullmatch(path_regex, r.path)]
 
     # ----------------------------------------------------------- for subclasses
 
@@ -288,7 +300,7 @@ class VendorServer:
         return response
 
     def _route(self, req: Request) -> Response:
-        path = req.path[len(self.base_path):] or "/"
+        path = req.path[len(self.base_path) :] or "/"
         for method, pattern, func in self.routes():
             match = re.fullmatch(pattern, path)
             if match and method == req.method:
@@ -296,7 +308,7 @@ class VendorServer:
         return self.error(404, "not_found", f"no route {req.method} {path}")
 
     def _take_fault(self, req: Request) -> Fault | None:
-        path = req.path[len(self.base_path):]
+        path = req.path[len(self.base_path) :]
         with self._lock:
             for fault in self.faults:
                 if fault.times > 0 and fault.method == req.method and fault.path.fullmatch(path):
