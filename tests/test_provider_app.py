@@ -137,8 +137,8 @@ def test_choose_heygen_generate_watch_progress_and_get_the_video(
 
 def test_heygen_stops_mid_job_and_auto_falls_back(
     heygen: HeyGenServer,
-    astronaut_jpeg: bytes,
-    jobs_env: fakes.Plan,  # noqa: F811
+    astronaut_jpeg: bytes,  # noqa: F811
+    jobs_env: fakes.Plan,
 ) -> None:
     heygen.stop_after_polls = 1  # the vendor goes away while rendering
     at = _ready(astronaut_jpeg, "auto")
@@ -153,8 +153,8 @@ def test_heygen_stops_mid_job_and_auto_falls_back(
 
 def test_heygen_chosen_explicitly_stops_mid_job_the_creator_is_refunded(
     heygen: HeyGenServer,
-    astronaut_jpeg: bytes,
-    jobs_env: fakes.Plan,  # noqa: F811
+    astronaut_jpeg: bytes,  # noqa: F811
+    jobs_env: fakes.Plan,
 ) -> None:
     heygen.stop_after_polls = 1
     at = _ready(astronaut_jpeg, "heygen")
