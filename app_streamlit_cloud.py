@@ -6,7 +6,7 @@ This one file plays two roles, told apart by ``__name__``:
   module-level ``app = st.App(...)`` below (``streamlit/web/server/app_discovery.py``); it then
   hands ``"app_streamlit_cloud:app"`` to uvicorn, which *imports* the file as the module
   ``app_streamlit_cloud``. That import builds the ASGI app with our extra routes
-  (``GET /api/health``, see ``api_routes.py``) and renders nothing.
+  (``GET /api/health`` and the rest, see ``web/``) and renders nothing.
 * **Page script.** For every browser session Streamlit executes the file again as ``__main__``
   (``ScriptRunner._new_module("__main__")``; AppTest does the same). Only then does the UI run:
   theme, language switcher, navigation, and the error boundary around the page.
@@ -22,7 +22,8 @@ import logging
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-import api_routes
+import web
+from services import startup
 
 log = logging.getLogger("talkingphoto.app")
 
@@ -30,7 +31,7 @@ log = logging.getLogger("talkingphoto.app")
 @st.cache_resource(show_spinner=False)
 def _start_services() -> bool:
     """Once per process: database schema, crash recovery of jobs, voices from settings."""
-    api_routes.start_services()
+    startup.start_services()
     return True
 
 
@@ -211,8 +212,8 @@ if __name__ == "__main__" and get_script_run_ctx() is not None:
 else:
     app = st.App(
         __file__,
-        routes=api_routes.ROUTES,
-        lifespan=api_routes.lifespan,
+        routes=web.ROUTES,
+        lifespan=web.lifespan,
         on_script_error=_on_script_error,
     )
     if __name__ == "__main__":

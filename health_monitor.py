@@ -16,7 +16,7 @@
 * ``tools``     ffmpeg present, eSpeak NG loads, voices present (cached for a few minutes);
 * ``requests``  response time and error rate of what :func:`track` measured.
 
-The probes live in :mod:`health_checks`; this module judges them and keeps the history.
+The probes live in :mod:`observability.probes`; this module judges them and keeps the history.
 
 The overall status is ``ok``, ``degraded`` or ``down`` with the reasons, from the thresholds in
 ``[health]``: ``down`` when the database does not answer or the data folder cannot be written
@@ -42,11 +42,11 @@ from typing import Any
 
 from sqlalchemy import delete, select
 
-import health_checks as checks_
+import observability.probes as checks_
 from db.models import HealthSample, utcnow
-from db.session import session_scope
+from db.session import read_scope, session_scope
 from errors import N_, render
-from health_checks import (
+from observability.probes import (
     REQUESTS,
     KeyCheck,
     cached_key_check,
@@ -58,7 +58,8 @@ from health_checks import (
     recent_errors,
     track,
 )
-from logging_setup import scrub
+from observability.redaction import scrub
+from observability.release import app_version
 from secrets_manager import Settings, get_settings
 
 __all__ = [
@@ -114,8 +115,6 @@ class Snapshot:
 
     def to_json(self) -> dict[str, Any]:
         """The body of ``GET /api/health``: no secrets, no personal data."""
-        from api_routes import app_version
-
         return {
             "status": self.status,
             "reasons": [
@@ -348,8 +347,8 @@ def prune_samples(now: dt.datetime | None = None, settings: Settings | None = No
 
 def load_samples(since: dt.datetime, max_points: int = 720) -> list[dict[str, Any]]:
     """Samples since ``since``, oldest first, thinned evenly to at most ``max_points``."""
-    with checks_.read_engine().connect() as conn:
-        rows = conn.execute(
+    with read_scope() as db:
+        rows = db.execute(
             select(HealthSample.ts, HealthSample.status, HealthSample.data)
             .where(HealthSample.ts >= since)
             .order_by(HealthSample.ts)

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import difflib
 import functools
-import logging
 import os
 import threading
 import tomllib
@@ -654,28 +653,3 @@ def redact(text: str, settings: Settings | None = None) -> str:
     for secret in settings.secret_values():
         text = text.replace(secret, MASK)
     return text
-
-
-class RedactingFilter(logging.Filter):
-    """A logging filter that removes secret values from messages and tracebacks.
-
-    Attach it to handlers (handler filters see records from every logger):
-    ``install_log_redaction()`` does that for the root logger's handlers.
-    """
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = redact(record.getMessage())
-        record.args = None
-        if record.exc_info and not record.exc_text:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-        if record.exc_text:
-            record.exc_text = redact(record.exc_text)
-        return True
-
-
-def install_log_redaction(logger: logging.Logger | None = None) -> None:
-    """Add a :class:`RedactingFilter` to every handler of ``logger`` (default: root)."""
-    target = logger or logging.getLogger()
-    for handler in target.handlers:
-        if not any(isinstance(f, RedactingFilter) for f in handler.filters):
-            handler.addFilter(RedactingFilter())

@@ -7,7 +7,7 @@ A scratch data folder (SQLite) is filled with jobs (queued, running, and finishe
 day with mixed providers and outcomes), purchases, webhook events and error events, as a busy
 day would leave it. The first snapshot (database creation, eSpeak NG load, ffmpeg lookup) is
 reported separately as "cold"; the timed runs are what the sampler, ``/api/health`` and the
-admin page pay every few seconds. Also timed: the same through ``api_routes.health_snapshot``
+admin page pay every few seconds. Also timed: the same through ``web.health.health_snapshot``
 (JSON body) — none of this calls a vendor (key checks are cached).
 """
 
@@ -126,8 +126,8 @@ def main() -> int:
         os.environ["TALKINGPHOTO_SECRETS_FILE"] = str(secrets)
         os.environ["TALKINGPHOTO_DATA_DIR"] = str(Path(tmp) / "data")
         sys.path.insert(0, str(ROOT))
-        import api_routes
         import health_monitor
+        from web import health as api_routes
 
         started = time.perf_counter()
         health_monitor.snapshot()

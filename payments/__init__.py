@@ -8,7 +8,7 @@
     reconcile      re-ask the gateway about a user's recent pending purchases
     webhooks       POST /api/webhooks/stripe and /api/webhooks/razorpay (Starlette)
 
-:func:`check_configuration` is called once at start-up (``api_routes.start_services``).
+:func:`check_configuration` is called once at start-up (``services.startup.start_services``).
 """
 
 from __future__ import annotations

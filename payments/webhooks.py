@@ -1,6 +1,6 @@
-"""Gateway webhooks served next to the UI: ``POST /api/webhooks/stripe`` and ``/razorpay``.
+"""Gateway webhooks: what ``POST /api/webhooks/stripe`` and ``/razorpay`` (``web.webhooks``) do.
 
-Both read the raw body (a signature covers the exact bytes; re-serialised JSON would not
+Both take the raw body (a signature covers the exact bytes; re-serialised JSON would not
 match), verify it with the SDK, ignore an event id they have seen (``webhook_events``), and
 settle through :func:`payments.fulfil.settle`, the same idempotent path as the return page.
 Answers: 200 when handled or ignored, 400 for a bad signature or body (nothing changes),
@@ -21,10 +21,6 @@ from razorpay.errors import SignatureVerificationError as RazorpaySignatureError
 from razorpay.utility.utility import Utility as RazorpayUtility
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import BaseRoute, Route
 
 from db.models import WebhookEvent
 from db.session import session_scope
@@ -52,7 +48,6 @@ RAZORPAY_EVENTS = frozenset(
         "payment_link.cancelled",
     }
 )
-MAX_BODY_BYTES = 1_000_000
 
 
 def _seen(gateway: str, event_id: str) -> bool:
@@ -135,40 +130,3 @@ def handle_razorpay(raw: bytes, signature: str | None, event_id: str | None) -> 
         log.info("razorpay %s %s -> %s", event_type, event_id, outcome.kind)
     _remember(razorpay_gateway.NAME, event_id, event_type)
     return 200, {"received": True}
-
-
-# ------------------------------------------------------------------------------- routes
-
-
-async def _body(request: Request) -> bytes | None:
-    raw = await request.body()
-    return raw if len(raw) <= MAX_BODY_BYTES else None
-
-
-async def stripe_webhook(request: Request) -> JSONResponse:
-    raw = await _body(request)
-    if raw is None:
-        return JSONResponse({"error": "body too large"}, status_code=413)
-    status, body = await run_in_threadpool(
-        handle_stripe, raw, request.headers.get("stripe-signature")
-    )
-    return JSONResponse(body, status_code=status)
-
-
-async def razorpay_webhook(request: Request) -> JSONResponse:
-    raw = await _body(request)
-    if raw is None:
-        return JSONResponse({"error": "body too large"}, status_code=413)
-    status, body = await run_in_threadpool(
-        handle_razorpay,
-        raw,
-        request.headers.get("x-razorpay-signature"),
-        request.headers.get("x-razorpay-event-id"),
-    )
-    return JSONResponse(body, status_code=status)
-
-
-ROUTES: list[BaseRoute] = [
-    Route("/api/webhooks/stripe", stripe_webhook, methods=["POST"]),
-    Route("/api/webhooks/razorpay", razorpay_webhook, methods=["POST"]),
-]

@@ -14,7 +14,7 @@ raises :class:`errors.StorageKeyError`.
 
 **URLs.** Remote back ends hand out their own signed URLs (S3 presigned, Cloudinary signed).
 Local disk has none, so :func:`playback_url` returns the app's route ``/api/media/<token>``
-(``storage/routes.py``): a path, relative to the app; pages turn it into an absolute URL. The
+(``web/media.py``): a path, relative to the app; pages turn it into an absolute URL. The
 token is signed (``services.tokens``, purpose ``"media"``) and expires after ``[storage]
 url_expiry_s``. URLs are reused for a while (see :data:`_urls`) so a page rerun hands the
 player the same URL and playback does not restart.

@@ -28,13 +28,16 @@ import io
 import re
 import struct
 import threading
+import time
 import unicodedata
 import warnings
 from dataclasses import dataclass
+from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from errors import N_, PhotoError, ScriptError
+from secrets_manager import get_settings
 
 MB = 1024 * 1024
 FORMATS = ("JPEG", "PNG", "WEBP")
@@ -230,3 +233,27 @@ def face_preview(photo: PreparedPhoto, *, min_face_px: int = 120) -> FacePreview
     out = io.BytesIO()
     crop.save(out, "JPEG", quality=85)
     return FacePreview(crop_jpeg=out.getvalue(), box=lm.box, notes=lm.notes)
+
+
+# ------------------------------------------------------------------------------ staged uploads
+
+STAGED_UPLOAD_MAX_AGE_S = 24 * 3600
+
+
+def staged_upload_dir() -> Path:
+    """Where the create page keeps prepared photos between reruns (never in session_state)."""
+    return Path(get_settings().app.data_dir) / "tmp" / "uploads"
+
+
+def sweep_staged_uploads(now: float | None = None) -> None:
+    """Delete staged photos older than a day (a page closed before its photo was used)."""
+    folder = staged_upload_dir()
+    if not folder.is_dir():
+        return
+    cutoff = (now or time.time()) - STAGED_UPLOAD_MAX_AGE_S
+    for path in folder.iterdir():
+        try:
+            if path.is_file() and path.stat().st_mtime < cutoff:
+                path.unlink()
+        except OSError:
+            continue

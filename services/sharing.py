@@ -8,7 +8,7 @@ learns nothing about which links exist.
 
 ``[features] enable_social_sharing`` turns the feature on. Deleting a video revokes its
 links (:func:`revoke_for_job`, called by ``services.jobs.delete``); the media URLs the share
-page hands out name the link, so they stop working at once too (``storage/routes.py``).
+page hands out name the link, so they stop working at once too (``web/media.py``).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ TITLE_MAX_CHARS = 120
 MAX_ACTIVE_LINKS_PER_VIDEO = 10
 EXPIRY_DAYS_MAX = 365
 SHARE_PAGE = "share"  # url_path of views/share.py; the token goes in ?t=
-PREVIEW_ROUTE = "/api/share/"  # storage/routes.py: Open Graph tags, then on to the page
+PREVIEW_ROUTE = "/api/share/"  # web/media.py: Open Graph tags, then on to the page
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ class NewShareLink:
 
 def link_path(token: str) -> str:
     """``/api/share/<token>``: link previews get Open Graph tags there, people are sent on to
-    the share page ``/share?t=<token>`` (see storage/routes.py)."""
+    the share page ``/share?t=<token>`` (see web/media.py)."""
     return PREVIEW_ROUTE + token
 
 

@@ -7,7 +7,7 @@ its claims or raises :class:`errors.InvalidToken`. The purpose travels inside th
 The key is ``[jwt] secret_key`` (at least 32 characters, checked by the settings). Without
 it, development uses a random key kept in ``<data_dir>/jwt_secret.key`` (created once, mode
 0600) so tokens survive a restart; production refuses to start
-(:func:`check_configuration`, called from ``api_routes.start_services``).
+(:func:`check_configuration`, called from ``services.startup.start_services``).
 """
 
 from __future__ import annotations

@@ -29,14 +29,14 @@ def site(
     """The app on the fake provider with a synchronous executor; yields settings_env."""
     import streamlit as st
 
-    import api_routes
+    from services import startup
 
     accounts_env(providers__default="fake")
-    api_routes.reset_for_tests()
+    startup.reset_for_tests()
     st.cache_resource.clear()
     st.cache_data.clear()
     yield accounts_env
-    api_routes.reset_for_tests()
+    startup.reset_for_tests()
 
 
 @pytest.fixture(scope="module")

@@ -42,16 +42,16 @@ def app_env(jobs_env, foundation_env: Path, monkeypatch: pytest.MonkeyPatch) -> 
     provider, with no start-up flag or Streamlit cache left over from an earlier test."""
     import streamlit as st
 
-    import api_routes
     from secrets_manager import reset_settings_cache
+    from services import startup
 
     monkeypatch.setenv("TALKINGPHOTO__PROVIDERS__DEFAULT", "fake")
     reset_settings_cache()
-    api_routes.reset_for_tests()
+    startup.reset_for_tests()
     st.cache_resource.clear()
     st.cache_data.clear()
     yield foundation_env
-    api_routes.reset_for_tests()
+    startup.reset_for_tests()
 
 
 def _link(at: AppTest, key: str):

@@ -511,12 +511,12 @@ def test_the_cli_refuses_a_heic_photo_in_one_line(tmp_path: Path) -> None:
 def app_env(jobs_env: object, foundation_env: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     import streamlit as st
 
-    import api_routes
     from secrets_manager import reset_settings_cache
+    from services import startup
 
     monkeypatch.setenv("TALKINGPHOTO__PROVIDERS__DEFAULT", "fake")
     reset_settings_cache()
-    api_routes.reset_for_tests()
+    startup.reset_for_tests()
     st.cache_resource.clear()
     st.cache_data.clear()
     return foundation_env
@@ -616,8 +616,8 @@ def broken_settings(
     wrong; the app then starts from scratch (no cached settings or services)."""
     import streamlit as st
 
-    import api_routes
     from secrets_manager import reset_settings_cache
+    from services import startup
 
     def apply(toml: str = "", **env: str) -> None:
         secrets = foundation_env.parent / "secrets.toml"
@@ -625,12 +625,12 @@ def broken_settings(
         for name, value in env.items():
             monkeypatch.setenv(name, value)
         reset_settings_cache()
-        api_routes.reset_for_tests()
+        startup.reset_for_tests()
         st.cache_resource.clear()
 
     yield apply
     reset_settings_cache()
-    api_routes.reset_for_tests()
+    startup.reset_for_tests()
 
 
 SETTINGS_CASES = {

@@ -21,11 +21,11 @@ from typing import Any, ClassVar
 
 import pytest
 
-import health_checks
 import health_monitor
 from db.models import HealthSample, Job, utcnow
 from db.session import session_scope
 from errors import ProviderAuthError, ProviderUnavailable
+from observability import probes as health_checks
 from tests.fakes import FakeProvider
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -234,7 +234,7 @@ def test_a_database_that_does_not_answer_is_down(health_env, monkeypatch) -> Non
     def broken() -> Any:
         raise OperationalError("SELECT 1", {}, Exception("unable to open database file"))
 
-    monkeypatch.setattr(health_checks, "read_engine", broken)
+    monkeypatch.setattr(health_checks, "read_scope", broken)
     snap = health_monitor.snapshot()
     assert snap.status == "down"
     assert [r.text for r in snap.reasons] == ["The database does not answer."]
@@ -337,16 +337,16 @@ def test_a_bad_key_and_an_unexpected_failure_are_reported(fake_checked) -> None:
 
 
 def test_snapshots_and_the_api_never_call_a_vendor(fake_checked) -> None:
-    import api_routes
+    from web import health as web_health
 
     snap = health_monitor.snapshot()
     assert snap.checks["providers"]["fakecheck"]["key_check"] is None  # not checked yet
-    api_routes.health_snapshot()
+    web_health.health_snapshot()
     assert fake_checked.calls == []
     health_monitor.check_provider_keys()
     assert fake_checked.calls == ["check"]
     health_monitor.snapshot()
-    api_routes.health_snapshot()
+    web_health.health_snapshot()
     assert fake_checked.calls == ["check"]
 
 
@@ -489,10 +489,10 @@ def health_server(health_env) -> Iterator[str]:
     from starlette.applications import Starlette
     from starlette.routing import Route
 
-    import api_routes
+    from web import health as web_health
 
     health_env()
-    base, stop = _serve(Starlette(routes=[Route("/api/health", api_routes.health)]))
+    base, stop = _serve(Starlette(routes=[Route("/api/health", web_health.health)]))
     yield base
     stop()
 

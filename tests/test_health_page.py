@@ -26,8 +26,8 @@ def page_env(jobs_env, settings_env, monkeypatch) -> Iterator[Any]:
     """Isolated data, the fake provider as default, inline jobs, fresh Streamlit caches."""
     import streamlit as st
 
-    import api_routes
     import health_monitor
+    from services import startup
 
     # health__memory_mb_max: this pytest process (not the app) may exceed the app's budget.
     settings_env(
@@ -35,12 +35,12 @@ def page_env(jobs_env, settings_env, monkeypatch) -> Iterator[Any]:
         features__enable_analytics="true",
         health__memory_mb_max=100_000,
     )
-    api_routes.reset_for_tests()
+    startup.reset_for_tests()
     health_monitor.reset_for_tests()
     st.cache_resource.clear()
     st.cache_data.clear()
     yield jobs_env
-    api_routes.reset_for_tests()
+    startup.reset_for_tests()
     health_monitor.reset_for_tests()
 
 
@@ -93,7 +93,7 @@ def test_the_page_renders_cards_charts_errors_and_analytics_for_an_admin(page_en
     import logging
 
     import health_monitor
-    import logging_setup
+    from observability import logs as logging_setup
     from services import analytics
 
     user = _local_user(admin=True)
@@ -101,7 +101,7 @@ def test_the_page_renders_cards_charts_errors_and_analytics_for_an_admin(page_en
         health_monitor.store_sample(health_monitor.snapshot())
     for name in ("visit", "visit", "upload", "generate", "success", "download"):
         analytics.record(name, user_id=user.id)
-    logging_setup.configure(stream=io.StringIO(), sentry=False)
+    logging_setup.configure(stream=io.StringIO())
     try:
         logging.getLogger("talkingphoto.ui").error(
             "unexpected error in page (ref %s)", "abad1dea", extra={"ref": "abad1dea"}
@@ -242,7 +242,7 @@ def test_watching_a_real_local_render(page_env, settings_env, astronaut_rgb) -> 
 def test_with_the_database_down_the_page_still_shows_the_status(page_env, monkeypatch) -> None:
     from sqlalchemy.exc import OperationalError
 
-    import health_checks
+    from observability import probes as health_checks
 
     _local_user(admin=True)
     at = AppTest.from_file(ENTRY, default_timeout=TIMEOUT_S).run()
@@ -251,7 +251,7 @@ def test_with_the_database_down_the_page_still_shows_the_status(page_env, monkey
     def broken() -> Any:
         raise OperationalError("SELECT 1", {}, Exception("database is locked"))
 
-    monkeypatch.setattr(health_checks, "read_engine", broken)
+    monkeypatch.setattr(health_checks, "read_scope", broken)
     at.run()
     assert not at.exception
     errors = [e.value for e in at.error]

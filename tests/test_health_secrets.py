@@ -52,16 +52,16 @@ def test_a_planted_secret_never_leaks(
     import streamlit as st
     from sqlalchemy import update
 
-    import api_routes
-    import error_tracking
-    import health_checks
     import health_monitor
-    import logging_setup
     import providers
     from db.models import User
     from db.session import session_scope
+    from observability import logs as logging_setup
+    from observability import probes as health_checks
+    from observability import sentry as error_tracking
     from secrets_manager import get_settings
-    from services import accounts
+    from services import accounts, startup
+    from web import health as web_health
 
     dsn, received = fake_sentry
     log_file = tmp_path / "logs" / "app.log"
@@ -75,8 +75,9 @@ def test_a_planted_secret_never_leaks(
     )
     stream = io.StringIO()
     logging_setup.configure(get_settings(), stream=stream)
+    error_tracking.init_sentry(get_settings())
     health_monitor.reset_for_tests()
-    api_routes.reset_for_tests()
+    startup.reset_for_tests()
     st.cache_resource.clear()
     monkeypatch.setitem(providers.REGISTRY, "leaky", f"{__name__}:LeakyProvider")
     monkeypatch.setattr(health_checks, "configured_providers", lambda s=None: ["local", "leaky"])
@@ -119,7 +120,7 @@ def test_a_planted_secret_never_leaks(
     assert ref in page and "leaky" in page
     assert "cannot be reached" in page
 
-    body = json.loads(api_routes.health(None).body)  # type: ignore[arg-type]
+    body = json.loads(web_health.health(None).body)  # type: ignore[arg-type]
     assert body["status"] == "degraded"
     assert "Provider leaky cannot be reached" in body["reasons"][0]["message"]
 
@@ -147,7 +148,7 @@ def test_a_planted_secret_never_leaks(
 def _clean() -> Any:
     yield
     import health_monitor
-    import logging_setup
+    from observability import logs as logging_setup
 
     health_monitor.reset_for_tests()
     logging_setup.reset()

@@ -33,9 +33,8 @@ ERROR_SOURCES = [
     *sorted((ROOT / "payments").rglob("*.py")),
     *sorted((ROOT / "storage").rglob("*.py")),
     ROOT / "health_monitor.py",
-    ROOT / "health_checks.py",
-    ROOT / "logging_setup.py",
-    ROOT / "error_tracking.py",
+    *sorted((ROOT / "web").glob("*.py")),
+    *sorted((ROOT / "observability").glob("*.py")),
 ]
 DEVANAGARI = range(0x0900, 0x0980)
 PLACEHOLDER = re.compile(r"\{[^{}]*\}")  # {name} and {name:spec}

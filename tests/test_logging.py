@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-import logging_setup
-from logging_setup import MASK, scrub
+from observability import logs as logging_setup
+from observability.redaction import MASK, ScrubFilter, scrub, scrub_data
 
 SECRET = "planted-Secret-9f8e7d6c5b4a"  # configured as [d_id] api_key below
 
@@ -28,7 +28,7 @@ def log_stream(settings_env: Callable[..., None]) -> Iterator[Callable[..., io.S
     def configure(**values: object) -> io.StringIO:
         settings_env(d_id__api_key=SECRET, **values)
         stream = io.StringIO()
-        logging_setup.configure(get_settings(), stream=stream, sentry=False)
+        logging_setup.configure(get_settings(), stream=stream)
         return stream
 
     yield configure
@@ -81,7 +81,7 @@ def test_scrub_masks_configured_secrets(settings_env: Callable[..., None]) -> No
 
 def test_scrub_data_walks_nested_values() -> None:
     data = {"a": ["x jane@example.com"], "headers": {"Authorization": "anything"}, "n": 3}
-    out = logging_setup.scrub_data(data)
+    out = scrub_data(data)
     assert out == {"a": ["x j***@example.com"], "headers": {"Authorization": MASK}, "n": 3}
 
 
@@ -242,4 +242,4 @@ def test_streamlit_own_loggers_are_scrubbed_too(log_stream: Callable[..., io.Str
     out = captured.getvalue()
     assert "Uncaught app execution" in out and "RuntimeError: boom near " + MASK in out
     assert SECRET not in out and "after reset: plain" in out
-    assert not any(isinstance(f, logging_setup.ScrubFilter) for f in handler.filters)
+    assert not any(isinstance(f, ScrubFilter) for f in handler.filters)

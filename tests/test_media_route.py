@@ -25,7 +25,7 @@ def serve() -> Iterator[str]:
     import uvicorn
     from starlette.applications import Starlette
 
-    from storage.routes import ROUTES
+    from web.media import ROUTES
 
     server = uvicorn.Server(
         uvicorn.Config(Starlette(routes=ROUTES), host="127.0.0.1", port=0, log_level="warning")

@@ -18,14 +18,14 @@ from tests.test_accounts_pages import ENTRY, PASSWORD, TIMEOUT_S, clean, texts
 def site(accounts_env: Callable[..., None]) -> Iterator[Callable[..., None]]:
     import streamlit as st
 
-    import api_routes
+    from services import startup
 
     accounts_env(features__enable_payments="true", credits__signup_grant=5)
-    api_routes.reset_for_tests()
+    startup.reset_for_tests()
     st.cache_resource.clear()
     st.cache_data.clear()
     yield accounts_env
-    api_routes.reset_for_tests()
+    startup.reset_for_tests()
 
 
 def credits_page(**query: str) -> AppTest:

@@ -21,8 +21,9 @@ from starlette.applications import Starlette
 
 from db.models import CreditEntry, Purchase, WebhookEvent
 from db.session import session_scope
-from payments import checkout, webhooks
+from payments import checkout
 from services import accounts, credits
+from web import webhooks
 
 PASSWORD = "correct horse battery"
 

@@ -32,11 +32,11 @@ def app(jobs_env: fakes.Plan, settings_env: Callable[..., None]) -> Iterator[Cal
     function that applies operator settings (``heygen__api_key=...``)."""
     import streamlit as st
 
-    import api_routes
+    from services import startup
 
     previous = http.set_default_clock(FakeClock())
     router.reset()
-    api_routes.reset_for_tests()
+    startup.reset_for_tests()
 
     def configure(**values: object) -> None:
         settings_env(providers__default="fake", **values)
@@ -45,7 +45,7 @@ def app(jobs_env: fakes.Plan, settings_env: Callable[..., None]) -> Iterator[Cal
 
     configure()
     yield configure
-    api_routes.reset_for_tests()
+    startup.reset_for_tests()
     http.set_default_clock(previous)
     router.reset()
 

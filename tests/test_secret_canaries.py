@@ -42,7 +42,7 @@ def planted(
 ) -> Iterator[tuple[FakeStripe, FakeRazorpay, Callable[..., None]]]:
     import streamlit as st
 
-    import api_routes
+    from services import startup
 
     caplog.set_level(logging.DEBUG)
     with (
@@ -61,10 +61,10 @@ def planted(
             razorpay__api_base=fake_razorpay.url,
             jwt__secret_key=JWT_KEY,
         )
-        api_routes.reset_for_tests()
+        startup.reset_for_tests()
         st.cache_resource.clear()
         yield fake_stripe, fake_razorpay, accounts_env
-        api_routes.reset_for_tests()
+        startup.reset_for_tests()
 
 
 def _page_text(at: AppTest) -> str:

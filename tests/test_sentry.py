@@ -18,9 +18,9 @@ from typing import Any, ClassVar
 
 import pytest
 
-import error_tracking
-import logging_setup
-from logging_setup import MASK
+from observability import logs as logging_setup
+from observability import sentry as error_tracking
+from observability.redaction import MASK
 
 SECRET = "planted-Sentry-Secret-31415"
 
@@ -127,6 +127,7 @@ def test_error_logs_reach_sentry_scrubbed_with_their_reference(
     dsn, received = fake_sentry
     settings_env(sentry__dsn=dsn, d_id__api_key=SECRET)
     logging_setup.configure(get_settings(), stream=io.StringIO())
+    error_tracking.init_sentry(get_settings())
     log = logging.getLogger("talkingphoto.test")
     log.info("context for the next error: key %s", SECRET)  # a breadcrumb
     try:

@@ -11,8 +11,8 @@ import pytest
 
 import secrets_manager
 from errors import ConfigError
+from observability.redaction import ScrubFilter
 from secrets_manager import (
-    RedactingFilter,
     Settings,
     get_settings,
     load_settings,
@@ -248,7 +248,7 @@ def test_secrets_never_reach_the_log(
     key = settings.stripe.secret_key
     assert key is not None
     logger = logging.getLogger("tests.settings")
-    redactor = RedactingFilter()
+    redactor = ScrubFilter()
     caplog.handler.addFilter(redactor)
     try:
         with caplog.at_level(logging.INFO, logger="tests.settings"):

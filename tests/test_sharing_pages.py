@@ -19,16 +19,15 @@ ENTRY = str(ROOT / "app_streamlit_cloud.py")
 def app_env(jobs_env, settings_env) -> Iterator[accounts.UserView]:
     import streamlit as st
 
-    import api_routes
-    from services import media
+    from services import media, startup
 
     settings_env(features__enable_social_sharing="true", providers__default="fake")
-    api_routes.reset_for_tests()
+    startup.reset_for_tests()
     st.cache_resource.clear()
     st.cache_data.clear()
     media.clear_url_cache()
     yield accounts.current_user()
-    api_routes.reset_for_tests()
+    startup.reset_for_tests()
 
 
 def _run(at: AppTest) -> AppTest:

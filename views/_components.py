@@ -90,7 +90,7 @@ def show_unexpected(exc: BaseException, where: str) -> str:
 
     Returns the reference. The log record carries it as ``ref`` (and Sentry as the ``ref``
     tag), so searching the log for the id a user quotes finds the traceback; the message and
-    traceback are scrubbed of secrets by ``logging_setup`` before they are written.
+    traceback are scrubbed of secrets by ``observability.redaction`` before they are written.
     """
     ref = uuid.uuid4().hex[:8]
     log.error("unexpected error in %s (ref %s)", where, ref, exc_info=exc, extra={"ref": ref})

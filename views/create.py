@@ -19,7 +19,6 @@ from typing import Any
 import streamlit as st
 
 import ui_theme
-from api_routes import temp_upload_dir
 from errors import FaceError, PhotoError, RateLimited, TalkingPhotoError
 from i18n import _, current_language, format_number, format_seconds, ngettext
 from providers.base import ASPECTS, CAPTION_MODES
@@ -114,7 +113,7 @@ def _process_photo(source_id: str, data: bytes) -> None:
         st.session_state["photo_error"] = (exc.template, exc.params)
         st.session_state["photo_source_id"] = source_id
         return
-    folder = temp_upload_dir()
+    folder = photos.staged_upload_dir()
     folder.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256(prepared.data).hexdigest()[:24]
     ext = "png" if prepared.data[:4] == b"\x89PNG" else "jpg"

@@ -7,7 +7,7 @@ or expired token, a deleted video and sharing turned off all get the same friend
 Open Graph: Streamlit serves one static ``index.html`` and renders everything else with
 JavaScript, so link previews (WhatsApp, Facebook, X, LinkedIn crawlers run no JavaScript)
 cannot see tags a page adds; only the browser tab title (``st.set_page_config``) is set here.
-The link people pass on is therefore ``/api/share/<token>`` (storage/routes.py): a tiny HTML
+The link people pass on is therefore ``/api/share/<token>`` (web/media.py): a tiny HTML
 page with the Open Graph tags that sends browsers straight on to this page.
 """
 

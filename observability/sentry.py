@@ -1,12 +1,13 @@
 """Error reports to Sentry, only when ``[sentry] dsn`` is set, scrubbed like the logs.
 
-:func:`init_sentry` is called by ``logging_setup.configure``. Errors logged through stdlib
-``logging`` at ERROR (with their traceback) become Sentry events; INFO and above become
-breadcrumbs. Every event and breadcrumb passes :func:`before_send` / :func:`before_breadcrumb`,
-which apply ``logging_setup.scrub_data`` to every string (configured secrets, tokens,
-passwords, card numbers, e-mails) and replace values under secret-looking keys. No personal
-data is sent (``send_default_pii=False``), local variables are not captured, and the
-reference id a user was shown (``ref``) becomes a tag, so a support request finds its event.
+:func:`init_sentry` is called at start-up (``services.startup.start_background``). Errors
+logged through stdlib ``logging`` at ERROR (with their traceback) become Sentry events; INFO
+and above become breadcrumbs. Every event and breadcrumb passes :func:`before_send` /
+:func:`before_breadcrumb`, which apply ``observability.redaction.scrub_data`` to every string
+(configured secrets, tokens, passwords, card numbers, e-mails) and replace values under
+secret-looking keys. No personal data is sent (``send_default_pii=False``), local variables
+are not captured, and the reference id a user was shown (``ref``) becomes a tag, so a support
+request finds its event.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from logging_setup import scrub_data
+from observability.redaction import scrub_data
+from observability.release import app_version
 
 if TYPE_CHECKING:
     from secrets_manager import Settings
@@ -53,12 +55,7 @@ def init_sentry(settings: Settings) -> bool:
     import sentry_sdk
     from sentry_sdk.integrations.logging import LoggingIntegration
 
-    try:
-        from api_routes import app_version
-
-        release = f"talkingphoto@{app_version()}"
-    except Exception:  # api_routes pulls in Starlette; a bare worker may not want it
-        release = None
+    release = f"talkingphoto@{app_version()}"
     disabled: list[Any] = []
     try:
         from sentry_sdk.integrations.loguru import LoguruIntegration

@@ -39,6 +39,12 @@ from starlette.responses import (
 )
 from starlette.routing import BaseRoute, Route
 
+import storage
+from errors import StorageError, TalkingPhotoError
+from secrets_manager import get_settings
+from services import media as media_service
+from services import sharing
+
 log = logging.getLogger("talkingphoto.media")
 
 MAX_CACHE_S = 3600
@@ -49,11 +55,6 @@ def _text(status: int, body: str) -> PlainTextResponse:
 
 
 def media(request: Request) -> Response:
-    import storage
-    from errors import StorageError, TalkingPhotoError
-    from services import media as media_service
-    from services import sharing
-
     token = request.path_params["token"]
     try:
         claims = media_service.read_token(token)
@@ -94,8 +95,6 @@ def media(request: Request) -> Response:
 
 
 def _remote_expiry() -> int:
-    from secrets_manager import get_settings
-
     return get_settings().storage.url_expiry_s
 
 
@@ -116,10 +115,6 @@ PREVIEW = """<!doctype html>
 
 
 def share_preview(request: Request) -> HTMLResponse:
-    from errors import TalkingPhotoError
-    from services import media as media_service
-    from services import sharing
-
     token = request.path_params["token"]
     base = str(request.base_url).rstrip("/")
     page = f"{base}/{sharing.SHARE_PAGE}?t={quote(token, safe='')}"

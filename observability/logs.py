@@ -1,8 +1,8 @@
 """Logging for TalkingPhoto: one set-up, loguru underneath, nothing secret ever written.
 
 Call :func:`configure` once per process, before other work (the app calls it from
-``api_routes.start_services``; the CLI and workers may call it too). It is safe to call again
-(settings changed, tests): the previous set-up is replaced.
+``services.startup.start_background``; the CLI and workers may call it too). It is safe to
+call again (settings changed, tests): the previous set-up is replaced.
 
 * Every module keeps using ``logging.getLogger(...)``; the stdlib root logger hands each record
   to loguru (:class:`InterceptHandler`), so there is one output and one set of rules.
@@ -43,10 +43,11 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from loguru import logger
 
+from observability.redaction import ScrubFilter, scrub
+
 if TYPE_CHECKING:
     from secrets_manager import Settings
 
-MASK = "**********"
 CONTEXT_KEYS: tuple[str, ...] = ("job_id", "user_id", "request_id", "ref")
 RING_SIZE = 200
 
@@ -55,93 +56,6 @@ _context: dict[str, contextvars.ContextVar[str | None]] = {
 }
 _lock = threading.Lock()
 _configured = False
-
-
-# ----------------------------------------------------------------------------------- scrubbing
-
-_KV_NAMES = (
-    r"api[_-]?key|apikey|x-api-key|access[_-]?token|refresh[_-]?token|id[_-]?token|token|"
-    r"secret|client[_-]?secret|key[_-]?secret|secret[_-]?key|webhook[_-]?secret|password|"
-    r"passwd|pwd|authorization|dsn|signature"
-)
-_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
-    # Credentials inside URLs: scheme://user:pass@host, and Sentry's scheme://key@host.
-    (re.compile(r"(?<=://)[^/\s:@]+(?::[^/\s@]*)?@"), MASK + "@"),
-    (re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=:-]{8,}"), r"\1 " + MASK),
-    # Basic credentials are base64: require a digit or padding so prose ("basic usage") stays.
-    (
-        re.compile(r"(?i)\b(basic)\s+(?=[A-Za-z0-9+/=]*[0-9=])[A-Za-z0-9+/]{12,}={0,2}"),
-        r"\1 " + MASK,
-    ),
-    (
-        re.compile(rf"(?i)(\b(?:{_KV_NAMES})\b[\"']?\s*[:=]\s*[\"']?)([^\s\"'&,;)}}\]]+)"),
-        r"\1" + MASK,
-    ),
-    (re.compile(r"\b(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{8,}"), MASK),
-    (re.compile(r"\b(?:whsec|rzp_live|rzp_test)_[A-Za-z0-9]{8,}"), MASK),
-    (re.compile(r"\bAKIA[0-9A-Z]{16}\b"), MASK),
-    (re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}"), MASK),
-)
-_CARD = re.compile(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])")
-_EMAIL = re.compile(r"\b([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
-
-
-def luhn_ok(digits: str) -> bool:
-    """The Luhn checksum every payment card number passes."""
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        n = int(ch)
-        if i % 2:
-            n = n * 2 - 9 if n > 4 else n * 2
-        total += n
-    return total % 10 == 0
-
-
-def _mask_card(match: re.Match[str]) -> str:
-    digits = re.sub(r"\D", "", match.group(0))
-    if 13 <= len(digits) <= 19 and luhn_ok(digits):
-        return "[card ****" + digits[-4:] + "]"
-    return match.group(0)
-
-
-def scrub(text: str) -> str:
-    """``text`` without secrets or personal data (see the module docstring). Never raises."""
-    if not text:
-        return text
-    try:
-        from secrets_manager import redact
-
-        text = redact(text)
-    except Exception:  # broken settings must not stop logging
-        pass
-    for pattern, replacement in _PATTERNS:
-        text = pattern.sub(replacement, text)
-    text = _CARD.sub(_mask_card, text)
-    return _EMAIL.sub(r"\1***@\2", text)
-
-
-def scrub_data(value: Any, _depth: int = 0) -> Any:
-    """:func:`scrub` applied to every string in nested dicts/lists; values under secret-looking
-    keys are replaced whole (used for Sentry events and JSON bodies)."""
-    if _depth > 20:
-        return value
-    if isinstance(value, str):
-        return scrub(value)
-    if isinstance(value, dict):
-        return {
-            k: (MASK if _secret_key(k) and v not in (None, "") else scrub_data(v, _depth + 1))
-            for k, v in value.items()
-        }
-    if isinstance(value, list | tuple):
-        return type(value)(scrub_data(v, _depth + 1) for v in value)
-    return value
-
-
-_SECRET_KEY = re.compile(rf"(?i)^(?:{_KV_NAMES}|cookie|set-cookie|x-razorpay-signature)$")
-
-
-def _secret_key(key: object) -> bool:
-    return isinstance(key, str) and bool(_SECRET_KEY.match(key))
 
 
 # ------------------------------------------------------------------------------------ context
@@ -298,19 +212,6 @@ class InterceptHandler(logging.Handler):
         ).log(level, record.getMessage())
 
 
-class ScrubFilter(logging.Filter):
-    """Scrubs a stdlib record's message and traceback in place (for handlers we do not own)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = scrub(record.getMessage())
-        record.args = None
-        if record.exc_info and not record.exc_text:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-        if record.exc_text:
-            record.exc_text = scrub(record.exc_text)
-        return True
-
-
 def _foreign_handlers() -> list[logging.Handler]:
     """Handlers of loggers that do not propagate to the root (Streamlit's own loggers log
     "Uncaught app execution" with the traceback straight to stderr)."""
@@ -336,9 +237,8 @@ def configure(
     settings: Settings | None = None,
     *,
     stream: TextIO | None = None,
-    sentry: bool = True,
 ) -> None:
-    """Set up logging (and Sentry when ``[sentry] dsn`` is set) from settings.
+    """Set up logging from settings (Sentry is started beside it, by ``services.startup``).
 
     ``stream`` replaces stderr (tests). Replaces any earlier set-up of this process.
     """
@@ -374,10 +274,6 @@ def configure(
         logging.captureWarnings(True)
         _scrub_foreign_handlers(install=True)
         _configured = True
-    if sentry:
-        from error_tracking import init_sentry
-
-        init_sentry(settings)
 
 
 def is_configured() -> bool:

@@ -23,13 +23,14 @@ from pathlib import Path
 from typing import Any
 
 import psutil
-from sqlalchemy import ColumnElement, Engine, case, create_engine, event, func, select, text
+from sqlalchemy import ColumnElement, case, func, select, text
 from sqlalchemy.engine import make_url
 
 from db.models import Event, Job, Purchase, WebhookEvent, utcnow
-from db.session import database_url, get_engine
+from db.session import database_url, read_scope
 from errors import TalkingPhotoError
-from logging_setup import scrub
+from observability import logs
+from observability.redaction import scrub
 from secrets_manager import Settings, get_settings
 
 log = logging.getLogger("talkingphoto.health")
@@ -125,40 +126,11 @@ def probe_machine(settings: Settings) -> dict[str, Any]:
 
 # --------------------------------------------------------------------------------- database
 
-_reader_lock = threading.Lock()
-_reader: tuple[str, Engine] | None = None
-
-
-def read_engine() -> Engine:
-    """The app engine, except for SQLite: a read-only engine without the app's
-    ``BEGIN IMMEDIATE``, so a snapshot never waits for (or blocks) a writer."""
-    global _reader
-    url = database_url()
-    if make_url(url).get_backend_name() != "sqlite":
-        return get_engine()
-    with _reader_lock:
-        if _reader is not None and _reader[0] == url:
-            return _reader[1]
-        get_engine()  # the schema exists before we read it
-        engine = create_engine(url, connect_args={"check_same_thread": False})
-
-        @event.listens_for(engine, "connect")
-        def _read_only(dbapi_connection: Any, _record: Any) -> None:
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA busy_timeout = 2000")
-            cursor.execute("PRAGMA query_only = ON")
-            cursor.close()
-
-        if _reader is not None:
-            _reader[1].dispose()
-        _reader = (url, engine)
-        return engine
-
 
 def probe_database() -> dict[str, Any]:
     started = time.perf_counter()
-    with read_engine().connect() as conn:
-        conn.execute(text("SELECT 1"))
+    with read_scope() as db:
+        db.execute(text("SELECT 1"))
     return {
         "ok": True,
         "latency_ms": round((time.perf_counter() - started) * 1000, 2),
@@ -181,26 +153,29 @@ def percentile(values: list[float], p: float) -> float | None:
 def probe_jobs(now: dt.datetime) -> dict[str, Any]:
     hour_ago, day_ago = now - dt.timedelta(hours=1), now - dt.timedelta(days=1)
     finished = ("succeeded", "failed")
-    with read_engine().connect() as conn:
+    with read_scope() as db:
         active = dict(
-            conn.execute(
+            db.execute(
                 select(Job.status, func.count())
                 .where(Job.status.in_(("queued", "running")))
                 .group_by(Job.status)
             ).all()
         )
-        oldest = conn.scalar(select(func.min(Job.created_at)).where(Job.status == "queued"))
+        oldest = db.scalar(select(func.min(Job.created_at)).where(Job.status == "queued"))
         in_hour = func.sum(case((Job.finished_at >= hour_ago, 1), else_=0))
         counts = {
             status: (int(day or 0), int(hour or 0))
-            for status, day, hour in conn.execute(
+            for status, day, hour in db.execute(
                 select(Job.status, func.count(), in_hour)
                 .where(Job.status.in_(finished), Job.finished_at >= day_ago)
                 .group_by(Job.status)
             ).all()
         }
-        runs = conn.execute(
-            select(func.coalesce(Job.provider_used, Job.provider), _run_seconds(conn.dialect.name))
+        runs = db.execute(
+            select(
+                func.coalesce(Job.provider_used, Job.provider),
+                _run_seconds(db.get_bind().dialect.name),
+            )
             .where(
                 Job.status == "succeeded",
                 Job.finished_at >= day_ago,
@@ -362,13 +337,13 @@ def probe_providers(settings: Settings) -> dict[str, Any]:
 
 
 def probe_payments(now: dt.datetime) -> dict[str, Any]:
-    with read_engine().connect() as conn:
-        last = conn.execute(
+    with read_scope() as db:
+        last = db.execute(
             select(WebhookEvent.gateway, func.max(WebhookEvent.received_at), func.count()).group_by(
                 WebhookEvent.gateway
             )
         ).all()
-        pending, stale = conn.execute(
+        pending, stale = db.execute(
             select(
                 func.count(),
                 func.sum(case((Purchase.created_at < now - dt.timedelta(hours=1), 1), else_=0)),
@@ -421,8 +396,8 @@ def probe_remote_storage(settings: Settings | None = None) -> dict[str, Any] | N
 def probe_storage(settings: Settings, db_ok: bool) -> dict[str, Any]:
     used = None
     if db_ok:
-        with read_engine().connect() as conn:
-            used = conn.scalar(select(func.coalesce(func.sum(Job.media_bytes), 0)))
+        with read_scope() as db:
+            used = db.scalar(select(func.coalesce(func.sum(Job.media_bytes), 0)))
     folder = settings.app.data_dir / ".health"
     probe = folder / f"probe-{os.getpid()}-{threading.get_ident()}"
     started = time.perf_counter()
@@ -543,18 +518,14 @@ def track(kind: str = "page") -> Iterator[None]:
 
 
 def probe_errors(now: dt.datetime) -> dict[str, Any]:
-    import logging_setup
-
     hour_ago = now - dt.timedelta(hours=1)
-    with read_engine().connect() as conn:
-        events = conn.scalar(
-            select(func.count()).where(Event.level == "error", Event.ts >= hour_ago)
-        )
-    logged = logging_setup.errors_since(hour_ago)
+    with read_scope() as db:
+        events = db.scalar(select(func.count()).where(Event.level == "error", Event.ts >= hour_ago))
+    logged = logs.errors_since(hour_ago)
     return {
         # Error records logged here (a bug, a failed job, a failed check), when the log is
         # set up; else the error events in the database (failed jobs) are all we know.
-        "last_hour": logged if logging_setup.is_configured() else int(events or 0),
+        "last_hour": logged if logs.is_configured() else int(events or 0),
         "logged_last_hour": logged,
         "events_last_hour": int(events or 0),
     }
@@ -563,10 +534,8 @@ def probe_errors(now: dt.datetime) -> dict[str, Any]:
 def recent_errors(limit: int = 50) -> list[dict[str, Any]]:
     """Newest first: error events from the database and error records from the log, scrubbed,
     each with the reference that finds it in the log (a job id or a short ref)."""
-    import logging_setup
-
-    with read_engine().connect() as conn:
-        rows = conn.execute(
+    with read_scope() as db:
+        rows = db.execute(
             select(Event.ts, Event.kind, Event.message, Event.job_id)
             .where(Event.level == "error")
             .order_by(Event.ts.desc())
@@ -578,7 +547,7 @@ def recent_errors(limit: int = 50) -> list[dict[str, Any]]:
     ]
     items += [
         {"time": e.ts, "source": e.logger, "message": e.message, "ref": e.ref or e.job_id}
-        for e in logging_setup.recent_errors(limit)
+        for e in logs.recent_errors(limit)
     ]
     items.sort(key=lambda item: item["time"], reverse=True)
     return items[:limit]

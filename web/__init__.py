@@ -1,0 +1,44 @@
+"""HTTP routes served next to the Streamlit UI (plain Starlette; no streamlit import here).
+
+``app_streamlit_cloud.py`` passes :data:`ROUTES` and :func:`lifespan` to ``st.App``. Paths must
+stay outside Streamlit's reserved prefixes (``/_stcore/``, ``/media/``, ``/component/``,
+``/static/``); ``st.App`` refuses a clash at start.
+
+    health     GET /api/health
+    media      GET /api/media/<token> (Range), GET /api/share/<token> (Open Graph page)
+    webhooks   POST /api/webhooks/stripe, POST /api/webhooks/razorpay
+
+Routes are glue: they read the request and call services (or a gateway's own webhook parser).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from starlette.routing import BaseRoute, Route
+
+from services import startup
+from web import health, media, webhooks
+
+log = logging.getLogger("talkingphoto.api")
+
+ROUTES: list[BaseRoute] = [
+    Route("/api/health", health.health, methods=["GET"]),
+    *webhooks.ROUTES,
+    *media.ROUTES,
+]
+
+
+@asynccontextmanager
+async def lifespan(app: Any) -> AsyncIterator[None]:
+    """Start services when the server starts, so /api/health works before any browser visits."""
+    try:
+        await asyncio.to_thread(startup.start_services)
+        startup.start_background()
+    except Exception:  # the UI shows its own error; the server must still come up
+        log.exception("service start-up failed")
+    yield
