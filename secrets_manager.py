@@ -110,10 +110,18 @@ class FeaturesSettings(_Section):
     # only; see Settings.guest_allowed.
     allow_guest: bool | None = None
     enable_analytics: bool = False
-    enable_caching: bool = True
     enable_social_sharing: bool = False
     enable_advanced_options: bool = True
     enable_mobile_upload: bool = True
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_retired_keys(cls, data: Any) -> Any:
+        """``enable_caching`` was documented but never read; files that still set it (copied
+        from an old example) keep loading."""
+        if isinstance(data, dict) and "enable_caching" in data:
+            data = {k: v for k, v in data.items() if k != "enable_caching"}
+        return data
 
 
 class LimitsSettings(_Section):

@@ -104,6 +104,12 @@ def test_data_dir_from_environment(tmp_path: Path) -> None:
     assert settings.app.data_dir == tmp_path / "d"
 
 
+def test_a_retired_key_still_loads_and_a_misspelt_one_does_not(tmp_path: Path) -> None:
+    settings = load_settings(write(tmp_path, "[features]\nenable_caching = false\n"), environ={})
+    assert not hasattr(settings.features, "enable_caching")
+    assert "enable_cachin" in config_error(write(tmp_path, "[features]\nenable_cachin = 1\n"))
+
+
 def test_blank_optional_value_means_unset(tmp_path: Path) -> None:
     path = write(tmp_path, '[heygen]\napi_key = ""\n[database]\nurl = ""\n')
     settings = load_settings(path, environ={})
