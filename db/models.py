@@ -1,5 +1,6 @@
-"""SQLAlchemy 2 models: users, jobs and their provider attempts, credit ledger, purchases,
-webhook events, share links, events, health samples.
+"""SQLAlchemy 2 models: users, browser sessions, auth audit events, single-use tokens, jobs
+and their provider attempts, credit ledger, purchases, webhook events, share links, events,
+health samples.
 
 The schema is owned by Alembic (``migrations/``); change a model, then add a migration
 (``alembic revision --autogenerate -m "..."``, review it) — ``tests/test_migrations.py`` fails
@@ -92,6 +93,65 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
     deleted_at: Mapped[datetime | None]
+    # When the e-mail was proven (a verification link, or the OIDC provider's email_verified).
+    email_verified_at: Mapped[datetime | None]
+    password_changed_at: Mapped[datetime | None]
+
+
+class AuthSession(Base):
+    """One signed-in browser: the cookie carries a random id, only its SHA-256 is stored.
+
+    A row starts *pending* (``handoff_hash`` set, no ``token_hash``) when a page signs
+    someone in; the cookie route turns it active by minting the id the browser keeps. The
+    sliding expiry moves with use (``expires_at``), never past ``absolute_expires_at``.
+    """
+
+    __tablename__ = "sessions"
+    __table_args__ = (Index("ix_sessions_user_id_revoked_at", "user_id", "revoked_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    handoff_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    absolute_expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    user_agent: Mapped[str] = mapped_column(String(300), default="")
+    client: Mapped[str] = mapped_column(String(64), default="")
+    settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class AuthEvent(Base):
+    """An audit entry for sign-up, sign-in, lockout, reset, verification, roles, sessions.
+
+    Never a password or a token; ``email`` is the normalised address the event was about
+    (kept when the user row is deleted, for abuse investigations).
+    """
+
+    __tablename__ = "auth_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ts: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    kind: Mapped[str] = mapped_column(String(32), index=True)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    email: Mapped[str] = mapped_column(String(320), default="")
+    client: Mapped[str] = mapped_column(String(64), default="")
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class UsedToken(Base):
+    """A single-use link (verification, password reset) already spent: its ``jti``."""
+
+    __tablename__ = "used_tokens"
+
+    jti: Mapped[str] = mapped_column(String(64), primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(32))
+    used_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class Job(Base):

@@ -35,6 +35,9 @@ TABLES = {
     "share_links",
     "events",
     "health_samples",
+    "sessions",
+    "auth_events",
+    "used_tokens",
 }
 
 
@@ -70,7 +73,7 @@ def test_init_on_an_empty_database_creates_every_table(engine: Engine) -> None:
     assert inspect(engine).get_table_names() == []
     init_db(engine)
     assert set(inspect(engine).get_table_names()) == TABLES | {"alembic_version"}
-    assert current_revision(engine) == head() == "0003"
+    assert current_revision(engine) == head() == "0004"
     indexes = {i["name"] for i in inspect(engine).get_indexes("jobs")}
     assert {"ix_jobs_user_id_created_at", "ix_jobs_status"} <= indexes
 
