@@ -187,9 +187,16 @@ class CreditsSettings(_Section):
 
 
 class AccountsSettings(_Section):
-    # E-mails (lower case) that get the admin role.
+    # E-mails that get the admin role once verified (compared case-insensitively).
     admins: list[str] = Field(default_factory=list)
     password_min_length: int = Field(10, ge=8, le=128)
+    # Every browser is the one local developer user (no sign-in). Development only, on purpose.
+    single_user: bool = False
+    # Browser sessions: idle expiry (sliding) and the absolute limit, in days.
+    session_idle_days: int = Field(30, ge=1, le=365)
+    session_max_days: int = Field(90, ge=1, le=3650)
+    # Resends of the verification e-mail per account and hour.
+    verification_resends_per_hour: int = Field(3, ge=1, le=100)
 
 
 class RateLimitSettings(_Section):
@@ -200,6 +207,12 @@ class RateLimitSettings(_Section):
     signup: str = "5/hour"
     signin: str = "10/15 minutes"
     signin_per_account: str = "5/15 minutes"
+    # Failed sign-ins from one client, whatever the account (password spraying).
+    signin_failures_per_client: str = "30/hour"
+    # Guests started per client (a browser without a session cookie becomes one).
+    guest: str = "30/hour"
+    # Password-reset e-mails per address and per client.
+    password_reset: str = "5/hour"
     upload: str = "60/hour"
     generate: str = "20/hour"
     purchase: str = "10/hour"
@@ -335,6 +348,24 @@ class JWTSettings(_Section):
         return value
 
 
+class MailSettings(_Section):
+    # "smtp" (needs [smtp] host), "outbox" (files under data_dir/outbox, shown to admins), or
+    # unset: smtp when [smtp] host is set, otherwise the outbox.
+    backend: Literal["smtp", "outbox"] | None = None
+
+
+class SMTPSettings(_Section):
+    host: str | None = None
+    port: int = Field(587, ge=1, le=65535)
+    username: str | None = None
+    password: SecretStr | None = None
+    from_address: str = "TalkingPhoto <no-reply@localhost>"
+    # STARTTLS after connecting (port 587); false for a local relay or port 465 with ssl.
+    starttls: bool = True
+    ssl: bool = False
+    timeout_s: float = Field(10.0, gt=0, le=300)
+
+
 class SentrySettings(_Section):
     dsn: SecretStr | None = None  # a DSN lets anyone send events to the project: keep it hidden
     traces_sample_rate: float = Field(0.0, ge=0, le=1)
@@ -390,6 +421,8 @@ class Settings(_Section):
     cloudinary: CloudinarySettings = Field(default_factory=CloudinarySettings)
     aws: AWSSettings = Field(default_factory=AWSSettings)
     jwt: JWTSettings = Field(default_factory=JWTSettings)
+    mail: MailSettings = Field(default_factory=MailSettings)
+    smtp: SMTPSettings = Field(default_factory=SMTPSettings)
     sentry: SentrySettings = Field(default_factory=SentrySettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     health: HealthSettings = Field(default_factory=HealthSettings)
