@@ -69,6 +69,10 @@ def _pages() -> list[st.Page]:
     if user is None:
         return [
             st.Page("views/signin.py", title=_("Sign in"), icon=":material/login:", default=True),
+            # /account keeps working signed out (sign-up, and the e-mailed links land here).
+            st.Page(
+                "views/account.py", title=_("Account"), url_path="account", visibility="hidden"
+            ),
             share,
         ]
     pages = [
@@ -151,6 +155,7 @@ def _render() -> None:
     from i18n import _
     from views._analytics import inject_ga
     from views._components import show_error, show_unexpected
+    from views._session import deliver_cookie
 
     st.set_page_config(
         page_title="TalkingPhoto",
@@ -181,6 +186,7 @@ def _render() -> None:
 
         page = st.navigation(_pages(), position="sidebar")
         _sidebar_account()
+        deliver_cookie()  # after identity is settled: the browser gets (or drops) its cookie
         with health_monitor.track("page"):
             page.run()
     except ConfigError as exc:

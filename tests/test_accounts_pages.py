@@ -135,7 +135,8 @@ def test_sign_in_is_throttled_on_the_page(site: Callable[..., None]) -> None:
         at = sign_in(at, "target@example.com", "not the password")
     at = sign_in(at, "target@example.com")
     (error,) = at.error
-    assert error.value.startswith("Too many attempts. Please try again in")
+    assert error.value.startswith("Too many wrong passwords for this account from this device.")
+    assert "Reset your password by e-mail" in error.value
     assert not on_create_page(at)
 
 
@@ -159,14 +160,16 @@ def test_guests_start_from_the_sign_in_page_in_production(site: Callable[..., No
     assert "3 credits" in "\n".join(m.value for m in at.sidebar.markdown)
 
 
-# ------------------------------------------------------------------ local user and guests
+# -------------------------------------------------------------------- per-browser guests
 
 
-def test_development_starts_creating_at_once_and_invites_to_sign_up(
+def test_each_development_browser_is_its_own_guest_and_keeps_its_videos(
     site: Callable[..., None], portrait: bytes
 ) -> None:
+    """No shared "Local creator": a browser without a session cookie starts its own guest
+    (AppTest sessions carry no cookies, so each is a new browser)."""
     at = clean(app())
-    assert on_create_page(at)  # the local developer user, no sign-in
+    assert on_create_page(at)  # a guest at once, no sign-in
     at.file_uploader(key="photo_upload").set_value(("me.jpg", portrait, "image/jpeg")).run()
     at.text_area(key="script").input("Keep this one.").run()
     at = clean(at.button(key="generate").click().run())
@@ -174,20 +177,38 @@ def test_development_starts_creating_at_once_and_invites_to_sign_up(
     at.switch_page("views/account.py").run()
     clean(at)
     assert "You are using TalkingPhoto without an account." in texts(at)
-    other_tab = clean(app())  # another development session: the local user too
+    other_browser = clean(app())
     at = sign_up(at, "dev@example.com", prefix="upgrade")
     with session_scope() as session:
         user = session.scalars(select(User).where(User.email == "dev@example.com")).one()
         (job,) = session.scalars(select(Job)).all()
         assert job.user_id == user.id and user.auth_method == "password"
-        local = session.scalars(select(User).where(User.auth_method == "local")).one()
-        assert local.id != user.id  # the shared local user stays local
+        guests = session.scalars(select(User).where(User.auth_method == "guest")).all()
+        assert len(guests) == 1 and guests[0].id != user.id  # the other browser's guest
+        assert session.scalar(select(User).where(User.auth_method == "local")) is None
     at.switch_page("views/account.py").run()
     assert "You are using TalkingPhoto without an account." not in texts(clean(at))
-    # The other session is not signed in as dev@example.com.
-    other_tab.switch_page("views/account.py").run()
-    assert "You are using TalkingPhoto without an account." in texts(clean(other_tab))
-    assert "dev@example.com" not in "\n".join(texts(other_tab))
+    # The other browser is not dev@example.com and sees no video.
+    other_browser.switch_page("views/account.py").run()
+    assert "You are using TalkingPhoto without an account." in texts(clean(other_browser))
+    assert "dev@example.com" not in texts(other_browser)
+    other_browser.switch_page("views/videos.py").run()
+    assert "Keep this one." not in texts(clean(other_browser))
+
+
+def test_single_user_mode_is_deliberate_and_said_on_screen(site: Callable[..., None]) -> None:
+    site(accounts__single_user="true")
+    first, second = clean(app()), clean(app())
+    notice = "Single-user mode is on"
+    assert notice in "\n".join(w.value for w in first.sidebar.warning)
+    with session_scope() as session:
+        assert [u.auth_method for u in session.scalars(select(User))] == ["local"]
+    assert notice in "\n".join(w.value for w in second.sidebar.warning)
+    # Never in production, whatever the setting says.
+    site(app__environment="production", jwt__secret_key="k" * 40)
+    from services import accounts
+
+    assert not accounts.single_user_mode()
 
 
 # -------------------------------------------------------------------------- balance gate
@@ -196,7 +217,7 @@ def test_development_starts_creating_at_once_and_invites_to_sign_up(
 def test_generate_is_refused_without_enough_credits(
     site: Callable[..., None], portrait: bytes
 ) -> None:
-    site(credits__signup_grant=0)
+    site(credits__signup_grant=0, credits__guest_grant=0)
     at = clean(app())
     at.file_uploader(key="photo_upload").set_value(("me.jpg", portrait, "image/jpeg")).run()
     at.text_area(key="script").input("I have no credits left.").run()

@@ -1,19 +1,23 @@
 """Who is using this browser session: the one place pages read identity.
 
 Pages call :func:`require_user` (or :func:`current_user` where signing in is optional) and
-pass the user's id down to services; nothing below the views knows about sessions.
+pass the user's id down to services; nothing below the views knows about Streamlit sessions.
 
 Identity, first match wins:
 
-1. the user id this session signed in as (password, guest, upgrade) in ``st.session_state``;
-2. ``st.user`` when OpenID Connect is configured (an ``[auth]`` block in Streamlit's
-   secrets and Authlib installed) and the visitor is logged in; its cookie outlives reloads;
-3. in development with guests allowed, the single local developer user, so a fresh clone
-   can create a video at once (production guests start one from the sign-in page);
-4. nobody: the app shows the sign-in page.
+1. the user this Streamlit session signed in as, while its server-side session
+   (:mod:`services.sessions`) is live: a sign-out elsewhere ends it here at the next run;
+2. the browser's session cookie (``tp_session``, HttpOnly), read from ``st.context.cookies``
+   when a session starts: a reload, a new tab, a payment page's return;
+3. ``st.user`` when OpenID Connect is configured (an ``[auth]`` block in Streamlit's
+   secrets and Authlib installed) and the visitor is logged in (Streamlit's own cookie);
+4. the deliberate single-user mode (``[accounts] single_user``): the local user;
+5. in development, a new guest for this browser (its own credits and videos);
+6. nobody: the app shows the sign-in page.
 
-A session holds only the user id; every run re-reads the row, so a deleted account or a
-changed role takes effect at once.
+Signing a browser in (:func:`set_user`) starts a server-side session with a new id and
+leaves a single-use hand-off for :func:`deliver_cookie`, which the app calls on every run:
+the browser posts it to ``/api/auth/session`` (``web.auth``), whose answer sets the cookie.
 """
 
 from __future__ import annotations
@@ -26,15 +30,19 @@ import streamlit as st
 from errors import TalkingPhotoError
 from i18n import _
 from secrets_manager import get_settings
-from services import accounts, ratelimit
+from services import accounts, ratelimit, sessions
 from services.accounts import UserView
 
 log = logging.getLogger("talkingphoto.ui")
 
 USER_KEY = "auth_user_id"
+SESSION_KEY = "auth_session_id"
+HANDOFF_KEY = "auth_handoff"
+CLEAR_COOKIE_KEY = "auth_clear_cookie"
+SIGNED_OUT_KEY = "auth_signed_out"
 SIGNIN_PAGE = "views/signin.py"
 ACCOUNT_PAGE = "views/account.py"
-_KEEP_ON_SIGN_OUT = ("ui_lang",)
+_KEEP_ON_SIGN_OUT = ("ui_lang", CLEAR_COOKIE_KEY, SIGNED_OUT_KEY)
 
 
 def oidc_configured() -> bool:
@@ -47,43 +55,106 @@ def oidc_configured() -> bool:
         return False
 
 
-def _oidc_identity() -> tuple[str, str] | None:
+def _oidc_identity() -> tuple[str, str, bool] | None:
     if not oidc_configured():
         return None
     try:
         if not st.user.get("is_logged_in", False):
             return None
         email, name = st.user.get("email"), st.user.get("name")
+        verified = st.user.get("email_verified") is True
     except Exception:
         return None
-    return (email, name if isinstance(name, str) else "") if isinstance(email, str) else None
+    if not isinstance(email, str):
+        return None
+    return email, name if isinstance(name, str) else "", verified
+
+
+def _user_agent() -> str:
+    try:
+        agent = st.context.headers.get("User-Agent")
+    except Exception:
+        return ""
+    return agent if isinstance(agent, str) else ""
+
+
+def _cookie() -> str | None:
+    try:
+        value = st.context.cookies.get(sessions.COOKIE_NAME)
+    except Exception:  # AppTest and old runtimes: no cookies
+        return None
+    return value if isinstance(value, str) else None
 
 
 def set_user(user: UserView) -> None:
-    """Remember ``user`` as this session's identity (after sign-in, sign-up, guest start)."""
+    """Sign this browser in as ``user`` (sign-in, sign-up, guest start): a new server-side
+    session (the previous one, if any, ends: the id rotates at every sign-in) and a
+    hand-off that :func:`deliver_cookie` turns into the browser's cookie."""
+    previous = st.session_state.get(SESSION_KEY)
+    if isinstance(previous, int):
+        sessions.revoke(previous, reason="rotated", client=client_address())
+    session_id, handoff = sessions.start(user.id, user_agent=_user_agent(), client=client_address())
     st.session_state[USER_KEY] = user.id
+    st.session_state[SESSION_KEY] = session_id
+    st.session_state[HANDOFF_KEY] = handoff
+    st.session_state.pop(SIGNED_OUT_KEY, None)
+    st.session_state.pop(CLEAR_COOKIE_KEY, None)
+
+
+def current_session_id() -> int | None:
+    """The server-side session of this browser (None: OIDC or single-user mode)."""
+    value = st.session_state.get(SESSION_KEY)
+    return value if isinstance(value, int) else None
+
+
+def _forget() -> None:
+    for key in (USER_KEY, SESSION_KEY, HANDOFF_KEY):
+        st.session_state.pop(key, None)
 
 
 def current_user() -> UserView | None:
-    """The signed-in (or guest, or local) user of this session, or ``None``."""
-    user_id = st.session_state.get(USER_KEY)
+    """The signed-in (or guest) user of this browser, or ``None``."""
+    state = st.session_state
+    user_id = state.get(USER_KEY)
     if isinstance(user_id, int):
-        user = accounts.get_user(user_id)
+        session_id = state.get(SESSION_KEY)
+        if not isinstance(session_id, int) or sessions.is_active(session_id):
+            user = accounts.get_user(user_id)
+            if user is not None:
+                return user
+        _forget()  # deleted, or signed out elsewhere
+        state[SIGNED_OUT_KEY] = True
+    found = sessions.resolve(_cookie())
+    if found is not None:
+        user = accounts.get_user(found.user_id)
         if user is not None:
+            state[USER_KEY] = user.id
+            state[SESSION_KEY] = found.id
             return user
-        del st.session_state[USER_KEY]  # deleted meanwhile: signed out
     identity = _oidc_identity()
     if identity is not None:
+        email, name, verified = identity
         try:
-            user = accounts.sign_in_oidc(*identity)
+            user = accounts.sign_in_oidc(
+                email, name, email_verified=verified, client=client_address()
+            )
         except TalkingPhotoError as exc:
             log.warning("OIDC identity refused: %s", exc.detail or type(exc).__name__)
         else:
-            set_user(user)
+            state[USER_KEY] = user.id
             return user
-    settings = get_settings()
-    if settings.guest_allowed and not settings.is_production:
+    if accounts.single_user_mode():
         user = accounts.local_user()
+        state[USER_KEY] = user.id
+        return user
+    settings = get_settings()
+    if settings.guest_allowed and not settings.is_production and not state.get(SIGNED_OUT_KEY):
+        # A browser without a session tries the app as its own guest, never a shared user.
+        try:
+            user = accounts.start_guest(client=client_address(), locale=state.get("ui_lang"))
+        except TalkingPhotoError as exc:
+            log.info("no guest for this browser: %s", exc.detail or type(exc).__name__)
+            return None
         set_user(user)
         return user
     return None
@@ -110,18 +181,63 @@ def client_address() -> str:
     return ratelimit.client_address(headers, peer if isinstance(peer, str) else None)
 
 
-def sign_out() -> None:
-    """Forget this session's identity (and everything else it held but the UI language)."""
+def sign_out(*, everywhere: bool = False) -> None:
+    """End this browser's session (or, ``everywhere``, every session of the account),
+    forget everything this session held but the UI language, and have the browser drop
+    its cookie (:func:`deliver_cookie`)."""
+    user_id = st.session_state.get(USER_KEY)
+    session_id = current_session_id()
+    if everywhere and isinstance(user_id, int):
+        sessions.revoke_all(user_id, reason="signout_everywhere")
+    elif session_id is not None:
+        sessions.revoke(session_id, reason="signout", client=client_address())
     logged_in_oidc = _oidc_identity() is not None
     for key in list(st.session_state.keys()):
         if key not in _KEEP_ON_SIGN_OUT:
             del st.session_state[key]
+    st.session_state[CLEAR_COOKIE_KEY] = True
+    st.session_state[SIGNED_OUT_KEY] = True
     if logged_in_oidc:
         st.logout()
 
 
+_SET_COOKIE_JS = """<script>
+fetch(window.location.origin + "/api/auth/session", {
+  method: "POST", credentials: "same-origin",
+  headers: {"Content-Type": "application/x-www-form-urlencoded"},
+  body: "token=" + encodeURIComponent("%s")
+}).then(function (r) { document.body.dataset.tpSession = r.ok ? "set" : "refused"; });
+</script>"""
+_CLEAR_COOKIE_JS = """<script>
+fetch(window.location.origin + "/api/auth/signout", {method: "POST", credentials: "same-origin"})
+  .then(function (r) { document.body.dataset.tpSession = r.ok ? "cleared" : "refused"; });
+</script>"""
+
+
+def deliver_cookie() -> None:
+    """Once per sign-in or sign-out: have the browser fetch the cookie route (the only way
+    to set or clear an HttpOnly cookie). The app calls this on every run."""
+    handoff = st.session_state.pop(HANDOFF_KEY, None)
+    if st.session_state.pop(CLEAR_COOKIE_KEY, None) and handoff is None:
+        st.html(_CLEAR_COOKIE_JS, unsafe_allow_javascript=True)
+    if (
+        isinstance(handoff, str)
+        and handoff.replace("-", "").replace("_", "").replace(".", "").isalnum()
+    ):
+        st.html(_SET_COOKIE_JS % handoff, unsafe_allow_javascript=True)
+
+
 def guest_invitation(user: UserView) -> None:
-    """A short invitation to create an account, for guests and the local user (sidebar)."""
+    """A short invitation to create an account, for guests and the local user (sidebar);
+    in single-user mode, a plain statement that it is on."""
+    if user.auth_method == "local":
+        st.warning(
+            _(
+                "Single-user mode is on: everyone who opens this app is the same local "
+                "user. Turn it off for any shared or public deployment."
+            ),
+            icon=":material/warning:",
+        )
     if user.has_account:
         return
     st.caption(_("You are trying TalkingPhoto without an account."))

@@ -13,7 +13,7 @@ from errors import TalkingPhotoError
 from i18n import _, current_language
 from secrets_manager import get_settings
 from services import accounts
-from views._auth_forms import signin_form, signup_form
+from views._auth_forms import forgot_form, handle_links, reset_form, signin_form, signup_form
 from views._components import localized
 from views._payment_return import handle_return, show_outcome
 from views._session import client_address, oidc_configured, set_user, show_flash
@@ -33,6 +33,9 @@ def main() -> None:
     ui_theme.hero("TalkingPhoto", _("Turn a portrait into a video that speaks your words."))
     show_outcome(signed_in=False)
     show_flash()
+    handle_links()
+    if reset_form():
+        return
     settings = get_settings()
     grant = settings.credits.signup_grant
 
@@ -41,6 +44,7 @@ def main() -> None:
         tab_in, tab_up = st.tabs([_("Sign in"), _("Create account")])
         with tab_in:
             signin_form("signin")
+            forgot_form("forgot")
         with tab_up:
             if grant:
                 st.caption(_("New accounts get {n} free credits to try it out.").format(n=grant))

@@ -7,6 +7,7 @@ stay outside Streamlit's reserved prefixes (``/_stcore/``, ``/media/``, ``/compo
     health     GET /api/health
     media      GET /api/media/<token> (Range), GET /api/share/<token> (Open Graph page)
     webhooks   POST /api/webhooks/stripe, POST /api/webhooks/razorpay
+    auth       POST /api/auth/session, POST /api/auth/signout (the session cookie)
 
 Routes are glue: they read the request and call services (or a gateway's own webhook parser).
 """
@@ -22,7 +23,7 @@ from typing import Any
 from starlette.routing import BaseRoute, Route
 
 from services import startup
-from web import health, media, webhooks
+from web import auth, health, media, webhooks
 
 log = logging.getLogger("talkingphoto.api")
 
@@ -30,6 +31,7 @@ ROUTES: list[BaseRoute] = [
     Route("/api/health", health.health, methods=["GET"]),
     *webhooks.ROUTES,
     *media.ROUTES,
+    *auth.ROUTES,
 ]
 
 
