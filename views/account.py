@@ -216,12 +216,15 @@ def _devices(user: UserView) -> None:
             )
             if live.id != here:
                 col_button.button(
-                    _("Sign out"),
+                    _("End session"),
                     key=f"end_session_{live.id}",
                     on_click=_end_session,
                     args=(user.id, live.id),
                 )
-    if st.button(_("Sign out everywhere"), key="sign_out_everywhere", icon=":material/logout:"):
+    # Not labelled "Sign out ...": the sidebar's "Sign out" button must stay the only one.
+    if st.button(
+        _("End all sessions on every device"), key="sign_out_everywhere", icon=":material/logout:"
+    ):
         sign_out(everywhere=True)
         st.rerun()
 
