@@ -116,6 +116,14 @@ def _pages() -> list[st.Page]:
                 url_path="health",
             )
         )
+        pages.append(
+            st.Page(
+                "views/outbox.py",
+                title=_("Outbox"),
+                icon=":material/outgoing_mail:",
+                url_path="outbox",
+            )
+        )
     pages.append(share)
     return pages
 

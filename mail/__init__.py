@@ -87,6 +87,13 @@ def send(message: Message) -> None:
     get_mailer().send(message)
 
 
+def outbox_messages(limit: int = 50) -> list[Any] | None:
+    """The development outbox's newest messages, or None when mail goes out by SMTP."""
+    mailer = get_mailer()
+    messages = getattr(mailer, "messages", None)
+    return messages(limit) if callable(messages) else None
+
+
 def reset_for_tests() -> None:
     global _current
     with _lock:

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+import mail
 from db.models import AuthEvent
 from db.session import read_scope, session_scope
 
@@ -124,3 +125,9 @@ def recent(
             )
             for e in session.scalars(query)
         ]
+
+
+def outbox(limit: int = 50) -> list[Any] | None:
+    """What the development mail back end wrote (newest first; ``to``, ``subject``,
+    ``text``, ``sent_at``), or None when mail goes out by SMTP."""
+    return mail.outbox_messages(limit)
