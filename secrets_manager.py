@@ -400,6 +400,67 @@ class AnalyticsSettings(_Section):
     ga_measurement_id: str | None = None
 
 
+class LegalSettings(_Section):
+    """Who the operator is, for the terms and the privacy policy (templates to review with
+    counsel). Unset values show as a visible "[to be filled in]" marker."""
+
+    company_name: str | None = None
+    company_address: str | None = None
+    contact_email: str | None = None
+    # The grievance officer required by India's DPDP Act 2023 (name, e-mail, phone).
+    grievance_officer_name: str | None = None
+    grievance_officer_email: str | None = None
+    grievance_officer_phone: str | None = None
+    # Courts and law that govern the terms.
+    jurisdiction: str = "India"
+    # Change when the text changes: sign-up records the version a creator accepted.
+    terms_version: str = Field("2026-12-01", min_length=1, max_length=32)
+    privacy_version: str = Field("2026-12-01", min_length=1, max_length=32)
+
+
+class SupportSettings(_Section):
+    # Where new tickets are e-mailed (the support team's inbox). Default: unset (no e-mail).
+    email: str | None = None
+    # Regional channels shown on the Help page (India first).
+    phone_india: str | None = None
+    whatsapp_india: str | None = None
+    hours: str = "Mon-Sat 10:00-18:00 IST"
+    # The answer time promised on the Help page, in hours.
+    response_hours: int = Field(24, ge=1, le=720)
+
+
+class AlertsSettings(_Section):
+    # E-mail addresses that receive alerts (through the mailer, [mail]/[smtp]).
+    emails: list[str] = Field(default_factory=list)
+    # Incoming-webhook URLs (Slack, Teams, any JSON receiver). They embed a token: secret.
+    webhooks: list[SecretStr] = Field(
+        default_factory=list, json_schema_extra={"sensitive": True}
+    )
+    # Seconds before the same alert may be sent again while it is still firing.
+    cooldown_s: int = Field(3600, ge=0, le=604_800)
+    # Seconds to wait for a webhook receiver.
+    timeout_s: float = Field(5.0, gt=0, le=120)
+    # Also alert when a launch number crosses its goal (not only on health status).
+    launch_numbers: bool = True
+
+    @field_validator("webhooks")
+    @classmethod
+    def _webhook_urls(cls, value: list[SecretStr]) -> list[SecretStr]:
+        for url in value:
+            if not url.get_secret_value().startswith(("http://", "https://")):
+                raise ValueError("expected http:// or https:// URLs")
+        return value
+
+
+class BackupSettings(_Section):
+    # Folder that scheduled backups are written to (one dated subfolder each). Unset = off.
+    dir: Path | None = None
+    # Hours between scheduled backups; 0 = no schedule (python cli.py backup by hand).
+    every_hours: int = Field(0, ge=0, le=8760)
+    # How many scheduled backups are kept; older ones are deleted.
+    keep: int = Field(7, ge=1, le=1000)
+
+
 class Settings(_Section):
     """All settings; one attribute per TOML section."""
 
@@ -427,6 +488,10 @@ class Settings(_Section):
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     health: HealthSettings = Field(default_factory=HealthSettings)
     analytics: AnalyticsSettings = Field(default_factory=AnalyticsSettings)
+    legal: LegalSettings = Field(default_factory=LegalSettings)
+    support: SupportSettings = Field(default_factory=SupportSettings)
+    alerts: AlertsSettings = Field(default_factory=AlertsSettings)
+    backup: BackupSettings = Field(default_factory=BackupSettings)
 
     @property
     def is_production(self) -> bool:
@@ -444,8 +509,10 @@ class Settings(_Section):
             section = getattr(self, section_name)
             for key in type(section).model_fields:
                 value = getattr(section, key)
-                if isinstance(value, SecretStr) and value.get_secret_value():
-                    found.add(value.get_secret_value())
+                values = value if isinstance(value, list) else [value]
+                for item in values:
+                    if isinstance(item, SecretStr) and item.get_secret_value():
+                        found.add(item.get_secret_value())
         if self.database.password:
             found.add(self.database.password)
         return sorted(found, key=len, reverse=True)
