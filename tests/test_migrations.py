@@ -34,6 +34,12 @@ TABLES = {
     "webhook_events",
     "share_links",
     "events",
+    # 0005: go-live
+    "terms_acceptances",
+    "support_tickets",
+    "ticket_messages",
+    "video_feedback",
+    "alert_state",
     "health_samples",
     "sessions",
     "auth_events",
@@ -73,7 +79,7 @@ def test_init_on_an_empty_database_creates_every_table(engine: Engine) -> None:
     assert inspect(engine).get_table_names() == []
     init_db(engine)
     assert set(inspect(engine).get_table_names()) == TABLES | {"alembic_version"}
-    assert current_revision(engine) == head() == "0004"
+    assert current_revision(engine) == head() == "0005"
     indexes = {i["name"] for i in inspect(engine).get_indexes("jobs")}
     assert {"ix_jobs_user_id_created_at", "ix_jobs_status"} <= indexes
 
