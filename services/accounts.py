@@ -527,10 +527,11 @@ def current_user() -> UserView:
 
 
 def single_user_mode() -> bool:
-    """``[accounts] single_user = true`` outside production: every browser is the local
-    user (the page says so). Never in production, whatever the setting says."""
+    """``[accounts] single_user = true`` in development, with visitors allowed in without
+    an account (``[features] allow_guest`` not false): every browser is the local user (the
+    page says so). Never in production, whatever the setting says."""
     settings = get_settings()
-    return settings.accounts.single_user and not settings.is_production
+    return settings.accounts.single_user and not settings.is_production and settings.guest_allowed
 
 
 def get_user(user_id: int) -> UserView | None:

@@ -206,3 +206,38 @@ def fake_razorpay(accounts_env: Callable[..., None]) -> Iterator[object]:
             razorpay__api_base=fake.url,
         )
         yield fake
+
+
+# --------------------------------------------------------------- identity (issue 17)
+
+# Page tests written when every development browser session was the one shared "Local
+# creator": they drive AppTest sessions and then look that user up with
+# ``accounts.current_user()``. Per-browser identity removed the shared user, so these
+# modules run in the deliberate single-user mode (``[accounts] single_user = true``) until
+# their owners move them to per-browser users (sign up / start a guest in the session).
+# Every other test sees the real default: no shared user.
+LEGACY_SINGLE_USER_MODULES = frozenset(
+    {
+        "test_app_pages",
+        "test_payments_pages",
+        "test_provider_app",
+        "test_health_page",
+        "test_sharing_pages",
+        "test_bad_inputs",
+        "test_health_secrets",
+    }
+)
+
+
+@pytest.fixture(autouse=True)
+def _legacy_single_user_pages(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    module = request.node.module.__name__.rsplit(".", 1)[-1] if request.node.module else ""
+    if module not in LEGACY_SINGLE_USER_MODULES or "foundation_env" not in request.fixturenames:
+        return
+    request.getfixturevalue("foundation_env")  # it clears TALKINGPHOTO_* first
+    from secrets_manager import reset_settings_cache
+
+    monkeypatch.setenv("TALKINGPHOTO__ACCOUNTS__SINGLE_USER", "true")
+    reset_settings_cache()

@@ -200,10 +200,10 @@ def test_single_user_mode_is_deliberate_and_said_on_screen(site: Callable[..., N
     site(accounts__single_user="true")
     first, second = clean(app()), clean(app())
     notice = "Single-user mode is on"
-    assert notice in "\n".join(w.value for w in first.sidebar.warning)
+    assert notice in "\n".join(w.value for w in first.sidebar.info)
     with session_scope() as session:
         assert [u.auth_method for u in session.scalars(select(User))] == ["local"]
-    assert notice in "\n".join(w.value for w in second.sidebar.warning)
+    assert notice in "\n".join(w.value for w in second.sidebar.info)
     # Never in production, whatever the setting says.
     site(app__environment="production", jwt__secret_key="k" * 40)
     from services import accounts

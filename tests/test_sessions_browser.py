@@ -54,27 +54,27 @@ def browser(request: pytest.FixtureRequest) -> Iterator[tuple[object, str]]:
 
 def _context(browser: tuple[object, str]) -> object:
     chromium, viewport = browser
-    context = chromium.new_context(**VIEWPORTS[viewport])  # type: ignore[attr-defined]
+    context = chromium.new_context(**VIEWPORTS[viewport])
     context.set_default_timeout(30_000)
     return context
 
 
 def _page(context: object, viewport: str) -> object:
-    page = context.new_page()  # type: ignore[attr-defined]
+    page = context.new_page()
     page.viewport_name = viewport
     return page
 
 
 def _shot(page: object, name: str) -> None:
     ARTEFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTEFACTS / f"{name}-{page.viewport_name}.png"))  # type: ignore[attr-defined]
+    page.screenshot(path=str(ARTEFACTS / f"{name}-{page.viewport_name}.png"))
 
 
 def _session_cookie(context: object, timeout_s: float = 20.0) -> dict[str, object] | None:
     """The session cookie once the page's fetch has set it (or None after the wait)."""
     deadline = time.monotonic() + timeout_s
     while True:
-        for cookie in context.cookies():  # type: ignore[attr-defined]
+        for cookie in context.cookies():
             if cookie["name"] == COOKIE:
                 return cookie
         if time.monotonic() > deadline:
@@ -83,7 +83,7 @@ def _session_cookie(context: object, timeout_s: float = 20.0) -> dict[str, objec
 
 
 def _cookie_value(context: object) -> str | None:
-    found = [c["value"] for c in context.cookies() if c["name"] == COOKIE]  # type: ignore[attr-defined]
+    found = [c["value"] for c in context.cookies() if c["name"] == COOKIE]
     return found[0] if found else None
 
 
@@ -96,34 +96,32 @@ def _wait_cookie_changes(context: object, old: str | None, timeout_s: float = 20
 
 
 def _open(page: object, base: str, path: str = "") -> None:
-    page.goto(f"{base}/{path}")  # type: ignore[attr-defined]
+    page.goto(f"{base}/{path}")
     _loaded(page)
 
 
 def _sign_up(page: object, base: str, email: str) -> None:
     expect = sync_api.expect
     _open(page, base, "account")
-    form = page.get_by_test_id("stForm").first  # type: ignore[attr-defined]
+    form = page.get_by_test_id("stForm").first
     form.get_by_role("textbox", name="Your name").fill("Asha Creator")
     form.get_by_role("textbox", name="E-mail").fill(email)
     form.get_by_label("Password", exact=True).and_(form.locator("input")).fill(PASSWORD)
     form.get_by_role("button", name=re.compile("create", re.IGNORECASE)).click()
-    signed_in = page.get_by_role("button", name="Sign out", include_hidden=True)  # type: ignore[attr-defined]
+    signed_in = page.get_by_role("button", name="Sign out", include_hidden=True)
     expect(signed_in.first).to_be_attached(timeout=30_000)
     _loaded(page)
 
 
 def _signed_in_as(page: object, email: str) -> None:
     expect = sync_api.expect
-    expect(page.get_by_role("textbox", name="E-mail").first).to_have_value(email)  # type: ignore[attr-defined]
-    expect(page.get_by_text("You are using TalkingPhoto without an account.")).to_have_count(0)  # type: ignore[attr-defined]
+    expect(page.get_by_role("textbox", name="E-mail").first).to_have_value(email)
+    expect(page.get_by_text("You are using TalkingPhoto without an account.")).to_have_count(0)
 
 
 def _balance_text(page: object) -> str:
     _open_sidebar(page)
-    text = page.get_by_test_id("stSidebarContent").get_by_text(  # type: ignore[attr-defined]
-        re.compile(r"^\d[\d,]* credits?$")
-    )
+    text = page.get_by_test_id("stSidebarContent").get_by_text(re.compile(r"^\d[\d,]* credits?$"))
     return str(text.first.inner_text())
 
 
@@ -162,16 +160,16 @@ def test_signed_in_survives_reload_and_new_tab_but_not_another_browser_or_sign_o
     second = _context(browser)
     other = _page(second, viewport)
     _open(other, dev_server, "account")
-    expect(other.get_by_text("You are using TalkingPhoto without an account.")).to_be_visible()  # type: ignore[attr-defined]
-    expect(other.get_by_text(email)).to_have_count(0)  # type: ignore[attr-defined]
+    expect(other.get_by_text("You are using TalkingPhoto without an account.")).to_be_visible()
+    expect(other.get_by_text(email)).to_have_count(0)
     assert _balance_text(other) == "3 credits"  # its own guest grant, not the first's
     _open(other, dev_server, "videos")
-    expect(other.get_by_test_id("stVideo")).to_have_count(0)  # type: ignore[attr-defined]
+    expect(other.get_by_test_id("stVideo")).to_have_count(0)
     _shot(other, "s04-second-browser")
-    second.close()  # type: ignore[attr-defined]
+    second.close()
 
     _open_sidebar(page)
-    page.get_by_role("button", name="Sign out", exact=True).click()  # type: ignore[attr-defined]
+    page.get_by_role("button", name="Sign out", exact=True).click()
     _loaded(page)
     deadline = time.monotonic() + 20
     while _cookie_value(first) is not None:
@@ -181,13 +179,13 @@ def test_signed_in_survives_reload_and_new_tab_but_not_another_browser_or_sign_o
 
     # The old cookie, replayed by a third browser, is refused: it is a new guest.
     third = _context(browser)
-    third.add_cookies(  # type: ignore[attr-defined]
+    third.add_cookies(
         [{"name": COOKIE, "value": cookie_value, "url": dev_server, "httpOnly": True}]
     )
     replay = _page(third, viewport)
     _open(replay, dev_server, "account")
-    expect(replay.get_by_text("You are using TalkingPhoto without an account.")).to_be_visible()  # type: ignore[attr-defined]
-    expect(replay.get_by_text(email)).to_have_count(0)  # type: ignore[attr-defined]
+    expect(replay.get_by_text("You are using TalkingPhoto without an account.")).to_be_visible()
+    expect(replay.get_by_text(email)).to_have_count(0)
     _shot(replay, "s06-old-cookie-refused")
-    third.close()  # type: ignore[attr-defined]
-    first.close()  # type: ignore[attr-defined]
+    third.close()
+    first.close()

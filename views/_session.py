@@ -231,7 +231,7 @@ def guest_invitation(user: UserView) -> None:
     """A short invitation to create an account, for guests and the local user (sidebar);
     in single-user mode, a plain statement that it is on."""
     if user.auth_method == "local":
-        st.warning(
+        st.info(
             _(
                 "Single-user mode is on: everyone who opens this app is the same local "
                 "user. Turn it off for any shared or public deployment."
