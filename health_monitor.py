@@ -46,6 +46,7 @@ import observability.probes as checks_
 from db.models import HealthSample, utcnow
 from db.session import read_scope, session_scope
 from errors import N_, render
+from observability import alerts
 from observability.probes import (
     REQUESTS,
     KeyCheck,
@@ -378,7 +379,8 @@ class Sampler:
             self._run_checks(settings, background)
         if now >= self._next_sample:
             self._next_sample = now + h.sample_every_s
-            store_sample(snapshot(settings=settings))
+            store_sample(snap := snapshot(settings=settings))
+            alerts.on_sample(snap.status, [r.text for r in snap.reasons])  # alerts, backups
         if now >= self._next_prune:
             self._next_prune = now + 3600
             prune_samples(settings=settings)

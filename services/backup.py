@@ -34,6 +34,7 @@ import os
 import shutil
 import sqlite3
 import subprocess
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -386,6 +387,31 @@ def run_scheduled(now: dt.datetime | None = None) -> Path | None:
         shutil.rmtree(old, ignore_errors=True)
         log.info("old backup removed: %s", old)
     return folder
+
+
+_scheduled_lock = threading.Lock()
+_scheduled_thread: threading.Thread | None = None
+
+
+def start_if_due() -> None:
+    """Run :func:`run_scheduled` in a background thread (one at a time) when a schedule is
+    set: the health sampler calls this, and a long media copy must not delay its samples."""
+    global _scheduled_thread
+    cfg = get_settings().backup
+    if cfg.dir is None or cfg.every_hours == 0:
+        return
+
+    def run() -> None:
+        try:
+            run_scheduled()
+        except Exception:
+            log.exception("scheduled backup failed")
+
+    with _scheduled_lock:
+        if _scheduled_thread is not None and _scheduled_thread.is_alive():
+            return
+        _scheduled_thread = threading.Thread(target=run, name="tp-backup", daemon=True)
+        _scheduled_thread.start()
 
 
 def _folder_time(folder: Path) -> dt.datetime | None:
