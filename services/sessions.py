@@ -24,11 +24,16 @@ Nothing here sees Streamlit or Starlette; times can be injected (``now=``) for t
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import requests
 from sqlalchemy import select, update
 
 from db.models import AuthSession, User, utcnow
@@ -36,6 +41,8 @@ from db.session import read_scope, session_scope
 from errors import InvalidToken
 from secrets_manager import Settings, get_settings
 from services import audit, tokens
+
+log = logging.getLogger("talkingphoto.sessions")
 
 COOKIE_NAME = "tp_session"
 HANDOFF_PURPOSE = "session-handoff"
@@ -265,3 +272,67 @@ def cookie_options(settings: Settings | None = None) -> dict[str, Any]:
         "path": "/",
         "max_age": int(absolute.total_seconds()),
     }
+
+
+# --------------------------------------------------------------------------- route check
+# Whether the browser can reach our own routes (``st.App(routes=...)``) through the public
+# address, which the cookie needs. Not confirmed on every host (Streamlit Community Cloud),
+# so the server asks itself at start: GET <base_url>/api/auth/ping must answer as
+# TalkingPhoto (this process or another replica behind the same address). Modes: "cookie"
+# (sessions last), "no-routes" (sign-in lasts across reloads only through st.login / OIDC;
+# a password sign-in lasts for the tab), "unknown" (not checked yet).
+
+INSTANCE = secrets.token_hex(8)
+PING_PATH = "/api/auth/ping"
+PING_APP = "talkingphoto"
+_mode = "unknown"
+_mode_lock = threading.Lock()
+
+
+def route_mode() -> str:
+    return _mode
+
+
+def _set_mode(mode: str) -> None:
+    global _mode
+    with _mode_lock:
+        _mode = mode
+
+
+def check_routes(
+    base_url: str | None = None,
+    *,
+    attempts: int = 30,
+    wait_s: float = 1.0,
+    get: Callable[..., requests.Response] = requests.get,
+    sleep: Callable[[float], None] = time.sleep,
+) -> str:
+    """Ask ``<base_url>/api/auth/ping`` (retrying while the server comes up); set and
+    return the mode."""
+    url = (base_url or get_settings().app.base_url).rstrip("/") + PING_PATH
+    for attempt in range(max(1, attempts)):
+        try:
+            answer = get(url, timeout=5)
+            if answer.status_code == 200 and answer.json().get("app") == PING_APP:
+                _set_mode("cookie")
+                log.info("session cookies: on (%s answers)", PING_PATH)
+                return "cookie"
+        except (requests.RequestException, ValueError, AttributeError):
+            pass
+        if attempt + 1 < attempts:
+            sleep(wait_s)
+    _set_mode("no-routes")
+    log.warning(
+        "session cookies: off: %s is not reachable at [app] base_url; sign-in lasts across "
+        "reloads only through st.login (OpenID Connect)",
+        url,
+    )
+    return "no-routes"
+
+
+def start_route_check() -> threading.Thread:
+    """Run :func:`check_routes` in the background (the server is not listening yet while
+    its lifespan starts)."""
+    thread = threading.Thread(target=check_routes, name="route-check", daemon=True)
+    thread.start()
+    return thread

@@ -211,3 +211,30 @@ def test_another_site_cannot_sign_a_visitor_in(user: accounts.UserView, server: 
         f"{server}/api/auth/session", data={"token": handoff}, headers={"Origin": server}
     )
     assert answer.status_code == 204
+
+
+# ------------------------------------------------------------------ can browsers reach us?
+
+
+def test_the_start_up_check_finds_the_routes_on_the_public_address(server: str) -> None:
+    assert sessions.check_routes(server, attempts=1) == "cookie"
+    assert sessions.route_mode() == "cookie"
+
+
+def test_without_the_routes_the_mode_says_so(server: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.test_app_server import free_port
+
+    waits: list[float] = []
+    nobody = f"http://127.0.0.1:{free_port()}"
+    assert sessions.check_routes(nobody, attempts=3, sleep=waits.append) == "no-routes"
+    assert waits == [1.0, 1.0] and sessions.route_mode() == "no-routes"
+    # Something else answering at that address (another app, a proxy's page): not ours.
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    async def other(request: object) -> JSONResponse:
+        return JSONResponse({"app": "someone-else", "instance": sessions.INSTANCE})
+
+    with serve_routes([Route(sessions.PING_PATH, other)]) as elsewhere:
+        assert sessions.check_routes(elsewhere, attempts=1) == "no-routes"
+    assert sessions.check_routes(server, attempts=1) == "cookie"

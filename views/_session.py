@@ -218,6 +218,8 @@ def deliver_cookie() -> None:
     """Once per sign-in or sign-out: have the browser fetch the cookie route (the only way
     to set or clear an HttpOnly cookie). The app calls this on every run."""
     handoff = st.session_state.pop(HANDOFF_KEY, None)
+    if sessions.route_mode() == "no-routes":
+        return  # nobody would answer: sign-in lasts for this tab (or through st.login)
     if st.session_state.pop(CLEAR_COOKIE_KEY, None) and handoff is None:
         st.html(_CLEAR_COOKIE_JS, unsafe_allow_javascript=True)
     if (
@@ -225,6 +227,20 @@ def deliver_cookie() -> None:
         and handoff.replace("-", "").replace("_", "").replace(".", "").isalnum()
     ):
         st.html(_SET_COOKIE_JS % handoff, unsafe_allow_javascript=True)
+
+
+def lasting_sign_in_notice() -> None:
+    """On hosts where our routes are unreachable (no session cookie), say what lasts."""
+    if sessions.route_mode() != "no-routes":
+        return
+    if oidc_configured():
+        text = _(
+            "On this server a password sign-in lasts only until you reload or close the tab. "
+            "Sign in with your organisation's account to stay signed in."
+        )
+    else:
+        text = _("On this server a sign-in lasts only until you reload or close the tab.")
+    st.caption(text)
 
 
 def guest_invitation(user: UserView) -> None:

@@ -16,7 +16,13 @@ from services import accounts
 from views._auth_forms import forgot_form, handle_links, reset_form, signin_form, signup_form
 from views._components import localized
 from views._payment_return import handle_return, show_outcome
-from views._session import client_address, oidc_configured, set_user, show_flash
+from views._session import (
+    client_address,
+    lasting_sign_in_notice,
+    oidc_configured,
+    set_user,
+    show_flash,
+)
 
 
 def _guest_start() -> None:
@@ -45,6 +51,7 @@ def main() -> None:
         with tab_in:
             signin_form("signin")
             forgot_form("forgot")
+            lasting_sign_in_notice()
         with tab_up:
             if grant:
                 st.caption(_("New accounts get {n} free credits to try it out.").format(n=grant))

@@ -7,7 +7,7 @@ stay outside Streamlit's reserved prefixes (``/_stcore/``, ``/media/``, ``/compo
     health     GET /api/health
     media      GET /api/media/<token> (Range), GET /api/share/<token> (Open Graph page)
     webhooks   POST /api/webhooks/stripe, POST /api/webhooks/razorpay
-    auth       POST /api/auth/session, POST /api/auth/signout (the session cookie)
+    auth       POST /api/auth/session, POST /api/auth/signout, GET /api/auth/ping (cookie)
 
 Routes are glue: they read the request and call services (or a gateway's own webhook parser).
 """
@@ -22,7 +22,7 @@ from typing import Any
 
 from starlette.routing import BaseRoute, Route
 
-from services import startup
+from services import sessions, startup
 from web import auth, health, media, webhooks
 
 log = logging.getLogger("talkingphoto.api")
@@ -41,6 +41,7 @@ async def lifespan(app: Any) -> AsyncIterator[None]:
     try:
         await asyncio.to_thread(startup.start_services)
         startup.start_background()
+        sessions.start_route_check()  # can browsers reach our routes (the session cookie)?
     except Exception:  # the UI shows its own error; the server must still come up
         log.exception("service start-up failed")
     yield

@@ -3,6 +3,8 @@
     POST /api/auth/session   body ``token=<hand-off>``: redeem the page's single-use hand-off
                              (services.sessions.activate), set the HttpOnly session cookie.
     POST /api/auth/signout   end the session the cookie names and clear the cookie.
+    GET  /api/auth/ping      "this is TalkingPhoto": the start-up check that browsers can
+                             reach these routes (services.sessions.check_routes).
 
 The page calls both with ``fetch`` from the same origin. A request whose ``Origin`` (or
 ``Sec-Fetch-Site``) says it came from another site is refused, so another site cannot sign a
@@ -83,7 +85,14 @@ async def sign_out(request: Request) -> Response:
     return response
 
 
+async def ping(request: Request) -> JSONResponse:
+    return JSONResponse(
+        {"app": sessions.PING_APP, "instance": sessions.INSTANCE}, headers=_NO_STORE
+    )
+
+
 ROUTES: list[BaseRoute] = [
+    Route("/api/auth/ping", ping, methods=["GET"]),
     Route("/api/auth/session", start_session, methods=["POST"]),
     Route("/api/auth/signout", sign_out, methods=["POST"]),
 ]
