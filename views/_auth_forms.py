@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from errors import N_, TalkingPhotoError
+from errors import N_, InputError, TalkingPhotoError
 from i18n import _, current_language
 from secrets_manager import get_settings
-from services import accounts
+from services import accounts, legal
 from views._components import localized
 from views._session import USER_KEY, client_address, set_user
 
@@ -68,6 +68,9 @@ def _sign_in(prefix: str) -> None:
 def _sign_up(prefix: str, upgrade: bool) -> None:
     password = _take(f"{prefix}_password")
     before = _browser_user() if upgrade else None
+    if not st.session_state.get(f"{prefix}_terms"):  # go-live: accept to continue
+        _fail(prefix, InputError(N_("Please accept the terms of service and the privacy policy.")))
+        return
     try:
         user = accounts.sign_up(
             st.session_state.get(f"{prefix}_email", ""),
@@ -80,6 +83,7 @@ def _sign_up(prefix: str, upgrade: bool) -> None:
     except TalkingPhotoError as exc:
         _fail(prefix, exc)
         return
+    legal.accept(user.id)  # the accepted versions are recorded
     set_user(user)
     st.toast(_("Welcome to TalkingPhoto! Your account is ready."), icon=":material/celebration:")
     st.toast(
@@ -121,6 +125,12 @@ def signup_form(prefix: str = "signup", *, upgrade: bool = False) -> None:
             help=_("At least {min} characters. A few unrelated words make a strong one.").format(
                 min=minimum
             ),
+        )
+        st.checkbox(
+            _(
+                "I accept the [terms of service]({terms}) and the [privacy policy]({privacy})"
+            ).format(terms="/legal?doc=terms", privacy="/legal?doc=privacy"),
+            key=f"{prefix}_terms",
         )
         _show_error(prefix)
         st.form_submit_button(
@@ -179,7 +189,11 @@ def _reset(prefix: str) -> None:
     st.session_state.pop(RESET_TOKEN_KEY, None)
     set_user(user)
     st.session_state["ui_lang"] = user.locale
-    st.session_state["links_done"] = "Your new password is set. Every other device was signed out."
+    # A toast: the page after this run may be another one (signed in, the default page).
+    st.toast(
+        _("Your new password is set. Every other device was signed out."),
+        icon=":material/check:",
+    )
 
 
 def reset_form(prefix: str = "reset") -> bool:
