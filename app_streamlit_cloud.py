@@ -66,6 +66,9 @@ def _pages() -> list[st.Page]:
     share = st.Page(
         "views/share.py", title=_("Shared video"), url_path="share", visibility="hidden"
     )
+    # Go-live: help and the legal texts for everyone (the footer links to them).
+    help_page = st.Page("views/help.py", title=_("Help"), icon=":material/help:", url_path="help")
+    legal = st.Page("views/legal.py", title=_("Terms and privacy"), url_path="legal")
     if user is None:
         return [
             st.Page("views/signin.py", title=_("Sign in"), icon=":material/login:", default=True),
@@ -73,6 +76,8 @@ def _pages() -> list[st.Page]:
             st.Page(
                 "views/account.py", title=_("Account"), url_path="account", visibility="hidden"
             ),
+            help_page,
+            legal,
             share,
         ]
     pages = [
@@ -124,7 +129,10 @@ def _pages() -> list[st.Page]:
                 url_path="outbox",
             )
         )
-    pages.append(share)
+    if user.is_admin:
+        pages.append(st.Page("views/launch.py", title=_("Launch numbers"), url_path="launch"))
+        pages.append(st.Page("views/support_admin.py", title=_("Support"), url_path="support"))
+    pages += [help_page, legal, share]
     return pages
 
 
@@ -153,6 +161,23 @@ def _sidebar_account() -> None:
             st.rerun()
         with st.expander(_("Privacy")):
             st.markdown(privacy_text())
+
+
+def _footer() -> None:
+    import ui_theme
+    from i18n import _
+    from secrets_manager import get_settings
+
+    lang = st.session_state.get("ui_lang", "en")
+    company = get_settings().legal.company_name
+    ui_theme.footer(
+        [
+            (_("Terms of service"), f"/legal?doc=terms&lang={lang}"),
+            (_("Privacy policy"), f"/legal?doc=privacy&lang={lang}"),
+            (_("Help & support"), f"/help?lang={lang}"),
+        ],
+        note=f"© {company}" if company else "",
+    )
 
 
 def _render() -> None:
@@ -196,7 +221,10 @@ def _render() -> None:
         _sidebar_account()
         deliver_cookie()  # after identity is settled: the browser gets (or drops) its cookie
         with health_monitor.track("page"):
-            page.run()
+            try:
+                page.run()
+            finally:  # also after st.stop(): every page ends with the legal and help links
+                _footer()
     except ConfigError as exc:
         log.error("settings invalid: %s", exc.user_message)
         # The lines name the key and the expected value, never a secret (secrets_manager).

@@ -220,3 +220,20 @@ def sidebar_brand(name: str) -> None:
     st.sidebar.markdown(
         f'<div class="tp-brand">🎬 {html.escape(name)}</div>', unsafe_allow_html=True
     )
+
+
+def footer(links: list[tuple[str, str]], note: str = "") -> None:
+    """The links at the bottom of every page (terms, privacy, help): ordinary same-tab links,
+    so they also work for a signed-out visitor and with JavaScript routing off. ``links`` are
+    (label, path-and-query) pairs built by the app, never from user input."""
+    items = " · ".join(
+        f'<a href="{html.escape(href, quote=True)}" target="_self">{html.escape(label)}</a>'
+        for label, href in links
+    )
+    extra = f'<span class="tp-footer-note">{inert(note)}</span>' if note else ""
+    st.markdown(
+        f'<nav class="tp-footer" aria-label="Footer" style="margin-top:3rem;padding-top:1rem;'
+        f"border-top:1px solid #E4E1EE;font-size:0.9rem;color:{MUTED};"
+        f'font-family:{html.escape(FONT_STACK, quote=True)}">{items} {extra}</nav>',
+        unsafe_allow_html=True,
+    )

@@ -77,6 +77,7 @@ def sign_up(at: AppTest, email: str, password: str = PASSWORD, prefix: str = "si
     at.text_input(key=f"{prefix}_name").input("Asha")
     at.text_input(key=f"{prefix}_email").input(email)
     at.text_input(key=f"{prefix}_password").input(password)
+    at.checkbox(key=f"{prefix}_terms").check()  # go-live: accept the terms to continue
     return clean(at.button(key=f"{prefix}_submit").click().run())
 
 

@@ -192,6 +192,7 @@ def _sign_up(page, base: str, email: str) -> None:
     form.get_by_role("textbox", name="Your name").fill("Asha Creator")
     form.get_by_role("textbox", name="E-mail").fill(email)
     form.get_by_label("Password", exact=True).and_(form.locator("input")).fill(PASSWORD)
+    form.get_by_text("I accept the").click()  # go-live: accept the terms to continue
     _shot(page, "01-sign-up")
     form.get_by_test_id("stBaseButton-primaryFormSubmit").click()
     # In the sidebar, which a phone keeps closed (and hidden from the accessibility tree).

@@ -22,6 +22,7 @@ from views._components import (
     short_language,
     show_error,
 )
+from views._feedback import rating_widget
 from views._media import absolute, download_url, format_bytes, playback_url, player, share_buttons
 from views._session import require_user
 
@@ -232,6 +233,7 @@ def _job_row(job: jobs.JobView, user_id: int) -> None:
             _actions(job, user_id, playable)
         if playable and st.session_state.get("playing") == job.id:
             player(job.video_key or "", vtt_key=job.vtt_key)
+            rating_widget(job.id, user_id)  # 5 stars and a comment, after the video plays
 
 
 def _usage_line(user_id: int, count: int) -> None:

@@ -1,0 +1,200 @@
+"""Admin: the launch numbers, each with its goal and a small daily chart (all from our own
+tables, ``services.launch_metrics``), the latest ratings, and where alerts go."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+import ui_theme
+from i18n import _, format_datetime, format_number
+from services import feedback, launch_metrics
+from services.launch_metrics import Number
+from views._session import current_user
+
+log = logging.getLogger("talkingphoto.ui")
+
+
+def _fmt(value: float | None, unit: str) -> str:
+    if value is None:
+        return "—"
+    if unit == "percent":
+        return format_number(value * 100, decimals=2) + " %"
+    if unit == "seconds":
+        return format_number(value, decimals=2) + " s"
+    if unit == "stars":
+        return format_number(value, decimals=2) + " / 5"
+    if unit == "minutes":
+        return format_number(value, decimals=1) + " " + _("min")
+    return format_number(value, decimals=1)
+
+
+def _verdict(number: Number) -> str:
+    if number.goal is None:
+        return ""
+    sign = "≥" if number.direction == "min" else "≤"
+    goal = _("Goal {sign} {goal}").format(sign=sign, goal=_fmt(number.goal, number.unit))
+    if number.ok is None:
+        return goal + " · " + _("not enough data yet ({n})").format(n=number.basis)
+    return goal + " · " + (_("met") if number.ok else _("missed"))
+
+
+def _scaled(number: Number, value: float | None) -> float | None:
+    if value is None:
+        return None
+    return value * 100 if number.unit == "percent" and number.key != "errors" else value
+
+
+def _chart(number: Number, kind: str = "line") -> None:
+    points = [p for p in number.series if p.get("value") is not None]
+    if not points:
+        st.caption(_("No data in the last 14 days."))
+        return
+    frame = pd.DataFrame(
+        {
+            "day": [pd.Timestamp(p["day"]) for p in number.series],
+            number.key: [_scaled(number, p.get("value")) for p in number.series],
+        }
+    )
+    if number.goal is not None and number.key != "errors":
+        frame[_("goal")] = number.goal * 100 if number.unit == "percent" else number.goal
+    if kind == "bar":
+        st.bar_chart(frame, x="day", y=number.key, height=140)
+    else:
+        st.line_chart(frame, x="day", height=140)
+
+
+def _card(number: Number, *, chart: str = "line", help_text: str = "") -> None:
+    with st.container(border=True, key=f"launch_{number.key}"):
+        delta = None
+        if number.goal is not None and number.value is not None:
+            diff = number.value - number.goal
+            delta = (
+                _fmt(diff, number.unit)
+                if number.unit != "percent"
+                else (format_number(diff * 100, decimals=2) + " pp")
+            )
+        st.metric(
+            _(number.label),
+            _fmt(number.value, number.unit),
+            delta=delta,
+            delta_color="inverse" if number.direction == "max" else "normal",
+            help=help_text or None,
+        )
+        verdict = _verdict(number)
+        if verdict:
+            ui_theme.plain_caption(verdict)
+        if number.series:
+            _chart(number, chart)
+
+
+def _response_help(number: Number) -> str:
+    p50, p95 = number.detail.get("p50_s"), number.detail.get("p95_s")
+    return _(
+        "p50 {p50} · p95 {p95} · {n} page runs in the last 15 minutes; chart: daily p95"
+    ).format(p50=_fmt(p50, "seconds"), p95=_fmt(p95, "seconds"), n=number.basis)
+
+
+def _conversion(number: Number) -> None:
+    with st.container(border=True, key="launch_conversion"):
+        st.metric(_(number.label), _fmt(number.value, "percent"))
+        steps: list[dict[str, Any]] = number.detail.get("steps", [])
+        names = {
+            "visitors": _("Visitors"),
+            "first video": _("First video"),
+            "purchase": _("Purchase"),
+        }
+        frame = pd.DataFrame(
+            {_("step"): [names[s["step"]] for s in steps], _("people"): [s["users"] for s in steps]}
+        )
+        st.bar_chart(frame, x=_("step"), y=_("people"), height=140, sort=False)
+
+
+def _revenue(number: Number) -> None:
+    with st.container(border=True, key="launch_revenue"):
+        st.markdown(f"**{_(number.label)}**")
+        left, right = st.columns(2)
+        for column, currency, symbol in ((left, "INR", "₹"), (right, "USD", "$")):
+            data = number.detail.get(currency, {})
+            per = data.get("per_payer")
+            column.metric(currency, "—" if per is None else symbol + format_number(per, decimals=2))
+            with column:  # plain_caption: a "$" must not start LaTeX
+                ui_theme.plain_caption(
+                    _("{n} paying · {total} in total").format(
+                        n=data.get("payers", 0),
+                        total=symbol + format_number(data.get("revenue", 0), decimals=2),
+                    )
+                )
+
+
+def _ratings() -> None:
+    st.subheader(_("Latest ratings"))
+    rows = feedback.recent(10)
+    if not rows:
+        st.caption(_("No ratings yet."))
+        return
+    tz = st.context.timezone if isinstance(st.context.timezone, str) else None
+    table = [
+        {
+            _("When"): format_datetime(r.updated_at, tz_name=tz),
+            _("Stars"): "★" * r.rating + "☆" * (5 - r.rating),
+            _("Video"): r.job_title or r.job_id[:8],
+            _("Comment"): r.comment,
+            _("Creator"): r.user_email,
+        }
+        for r in rows
+    ]
+    st.dataframe(table, hide_index=True, width="stretch", key="launch_ratings")
+
+
+def main() -> None:
+    user = current_user()
+    if user is None or not user.is_admin:
+        log.warning("launch page refused for user %s", user.id if user else "(signed out)")
+        st.error(_("This page is for administrators only."), icon=":material/lock:")
+        st.stop()
+    st.title(_("Launch numbers"))
+    st.caption(_("Last 30 days unless said otherwise; charts show the last 14 days."))
+    numbers = {n.key: n for n in launch_metrics.numbers()}
+    row = st.columns(3)
+    with row[0]:
+        _card(numbers["uptime"], help_text=_("Share of time the health check saw the app up."))
+    with row[1]:
+        _card(numbers["response"], help_text=_response_help(numbers["response"]))
+    with row[2]:
+        _card(numbers["success"])
+    row = st.columns(3)
+    with row[0]:
+        _card(
+            numbers["errors"],
+            chart="bar",
+            help_text=_("Failed page runs in the last 15 minutes; chart: error events per day."),
+        )
+    with row[1]:
+        _card(numbers["satisfaction"])
+    with row[2]:
+        _card(numbers["session"])
+    row = st.columns(3)
+    with row[0]:
+        _card(numbers["registrations"], chart="bar")
+    with row[1]:
+        _conversion(numbers["conversion"])
+    with row[2]:
+        _revenue(numbers["revenue"])
+    row = st.columns(2)
+    for column, key in zip(row, ("retention_7", "retention_30"), strict=True):
+        with column, st.container(border=True, key=f"launch_{key}"):
+            number = numbers[key]
+            st.metric(_(number.label), _fmt(number.value, "percent"))
+            ui_theme.plain_caption(
+                _("{returned} of {cohort} accounts came back").format(
+                    returned=number.detail.get("returned", 0), cohort=number.detail.get("cohort", 0)
+                )
+            )
+    _ratings()
+
+
+main()
