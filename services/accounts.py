@@ -11,8 +11,9 @@ Kinds of user (``User.auth_method``):
   the deliberate single-user development mode (``[accounts] single_user = true``).
 
 A guest can *upgrade* (:func:`sign_up` with ``upgrade_user_id``): its row becomes a password
-account, so its videos stay its own. Sign-up grants ``[credits] signup_grant`` once (ledger
-reference ``grant:signup:<user>``); a guest's grant is ``grant:guest:<user>``.
+account, so its videos stay its own. A guest's grant is ``[credits] guest_grant`` (ledger
+reference ``grant:guest:<user>``); sign-up tops it up to ``[credits] signup_grant`` in all
+(``grant:signup:<user>``, once), so trying first neither costs nor farms credits.
 
 Roles: ``admin`` only for an address in ``[accounts] admins`` (compared after normalisation)
 that is *verified*: through the single-use link mailed at sign-up (24 h), or by an OIDC
@@ -43,7 +44,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import mail
-from db.models import AuthSession, ShareLink, UsedToken, User, utcnow
+from db.models import AuthSession, CreditEntry, ShareLink, UsedToken, User, utcnow
 from db.session import read_scope, session_scope
 from errors import N_, AccountError, AuthError, InvalidToken, RateLimited, SignupError
 from mail import templates
@@ -252,7 +253,17 @@ def sign_up(
             session.flush()
             if videos_from is not None:
                 _move_finished_videos(session, videos_from, user.id)
-            grant = settings.credits.signup_grant
+            # The sign-up grant tops up what this browser's guest was given, so an account
+            # receives [credits] signup_grant in all, whether it tried the app first or not.
+            given = (
+                session.scalar(
+                    select(CreditEntry.amount).where(
+                        CreditEntry.reference == guest_reference(user.id)
+                    )
+                )
+                or 0
+            )
+            grant = settings.credits.signup_grant - max(0, given)
             if grant > 0:
                 credits.post(session, user.id, grant, signup_reference(user.id), "signup grant")
             audit.record(

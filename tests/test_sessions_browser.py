@@ -150,7 +150,7 @@ def test_signed_in_survives_reload_and_new_tab_but_not_another_browser_or_sign_o
     page.reload()
     _loaded(page)
     _signed_in_as(page, email)
-    assert _balance_text(page) == "23 credits"  # guest 3 + signup 20
+    assert _balance_text(page) == "20 credits"  # the guest's 3, topped up to the grant
     _shot(page, "s02-reloaded")
 
     tab = _page(first, viewport)
