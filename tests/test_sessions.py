@@ -238,3 +238,16 @@ def test_without_the_routes_the_mode_says_so(server: str, monkeypatch: pytest.Mo
     with serve_routes([Route(sessions.PING_PATH, other)]) as elsewhere:
         assert sessions.check_routes(elsewhere, attempts=1) == "no-routes"
     assert sessions.check_routes(server, attempts=1) == "cookie"
+
+
+def test_behind_a_proxy_the_public_origin_counts_as_ours(
+    accounts_env: Callable[..., None], user: accounts.UserView, server: str
+) -> None:
+    accounts_env(app__base_url="https://talkingphoto.example.com")
+    _sid, handoff = sessions.start(user.id)
+    answer = requests.post(
+        f"{server}/api/auth/session",
+        data={"token": handoff},
+        headers={"Origin": "https://talkingphoto.example.com"},  # Host is the internal one
+    )
+    assert answer.status_code == 204

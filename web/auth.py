@@ -23,6 +23,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from errors import InvalidToken
+from secrets_manager import get_settings
 from services import ratelimit, sessions
 
 log = logging.getLogger("talkingphoto.api")
@@ -37,8 +38,10 @@ def _same_origin(request: Request) -> bool:
     origin = request.headers.get("origin")
     if origin is None or origin == "null":
         return site is not None or origin is None
-    host = request.headers.get("host", "")
-    return urlsplit(origin).netloc == host
+    # Behind a proxy the Host header may be the internal name: the public address
+    # ([app] base_url) counts as ours too.
+    ours = {request.headers.get("host", ""), urlsplit(get_settings().app.base_url).netloc}
+    return urlsplit(origin).netloc in ours
 
 
 def _client(request: Request) -> str:
