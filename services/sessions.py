@@ -183,11 +183,17 @@ def _touch(session_id: int, now: datetime) -> SessionView | None:
 
 
 def is_active(session_id: int, *, now: datetime | None = None) -> bool:
-    """Whether the session is still live (not revoked, not expired): the per-run check."""
+    """Whether the session is still live (not revoked, not expired): the per-run check. A
+    tab in use keeps sliding the idle expiry (a write at most every :data:`TOUCH_EVERY`)."""
     now = now or utcnow()
     with read_scope() as session:
         row = session.get(AuthSession, session_id)
-        return row is not None and row.revoked_at is None and not _expired(row, now)
+        if row is None or row.revoked_at is not None or _expired(row, now):
+            return False
+        stale = now - row.last_seen_at >= TOUCH_EVERY
+    if stale:
+        _touch(session_id, now)
+    return True
 
 
 def revoke(session_id: int, *, reason: str = "signout", client: str = "") -> bool:

@@ -78,6 +78,13 @@ def test_idle_expiry_slides_but_never_past_the_absolute_limit(
         assert sessions.resolve(raw, now=start + timedelta(days=day)) is not None
     # ... but not after 90 days, however recently it was used.
     assert sessions.resolve(raw, now=start + timedelta(days=90, seconds=1)) is None
+    # An open tab that keeps running slides it too (the per-run check).
+    sid, handoff = sessions.start(user.id, now=start)
+    tab, _ = sessions.activate(handoff, now=start)
+    for day in (25, 50, 75):
+        assert sessions.is_active(sid, now=start + timedelta(days=day))
+    assert sessions.resolve(tab, now=start + timedelta(days=89)) is not None
+    assert not sessions.is_active(sid, now=start + timedelta(days=90, seconds=1))
     # Left alone for 31 days: gone.
     _sid, handoff = sessions.start(user.id, now=start)
     idle, _ = sessions.activate(handoff, now=start)
