@@ -106,7 +106,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         workdir = real_copy(dest)
         (workdir / ".streamlit").mkdir(exist_ok=True)
         (workdir / ".streamlit" / "secrets.toml").write_text(
-            "[features]\nenable_social_sharing = true\n", "utf-8"
+            # The seeded video is the local user's: every browser is that user only in the
+            # deliberate single-user mode (issue 17 made development browsers their own guests).
+            "[features]\nenable_social_sharing = true\n[accounts]\nsingle_user = true\n",
+            "utf-8",
         )
         return workdir
 

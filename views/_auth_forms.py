@@ -237,6 +237,8 @@ def handle_links() -> None:
             st.session_state["links_error"] = (exc.template, exc.params)
         else:
             st.session_state["links_done"] = N_("Thank you: your e-mail address is confirmed.")
+            # The menu was built before this page ran: build it again (an admin's pages).
+            st.rerun()
     if reset is not None:
         del params["reset"]
         try:
