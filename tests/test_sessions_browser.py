@@ -107,7 +107,8 @@ def _sign_up(page: object, base: str, email: str) -> None:
     form.get_by_role("textbox", name="Your name").fill("Asha Creator")
     form.get_by_role("textbox", name="E-mail").fill(email)
     form.get_by_label("Password", exact=True).and_(form.locator("input")).fill(PASSWORD)
-    form.get_by_text("I accept the").click()  # go-live: accept the terms to continue
+    # Go-live: accept the terms to continue (the keyboard: the box's input is visually hidden).
+    form.get_by_role("checkbox", name=re.compile("I accept")).press("Space")
     form.get_by_role("button", name=re.compile("create", re.IGNORECASE)).click()
     signed_in = page.get_by_role("button", name="Sign out", include_hidden=True)
     expect(signed_in.first).to_be_attached(timeout=30_000)
