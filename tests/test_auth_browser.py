@@ -5,7 +5,8 @@ desktop), with e-mail through a real SMTP server on loopback (aiosmtpd).
   signed in; the old password no longer works;
 * an address in ``[accounts] admins`` that is not verified gets no health page; after its
   verification link it does;
-* a Stripe Checkout payment opened in a new tab comes back to that tab signed in.
+* a Stripe Checkout or Razorpay Payment Link payment, opened in a new tab, comes back to
+  that tab signed in.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 sync_api = pytest.importorskip("playwright.sync_api")
 
+from tests.fakes.razorpay_api import FakeRazorpay  # noqa: E402
 from tests.fakes.stripe_api import FakeStripe  # noqa: E402
 from tests.test_app_server import free_port, running_app  # noqa: E402
 from tests.test_e2e import PASSWORD, _close_sidebar, _loaded, _nav, _open_sidebar  # noqa: E402
@@ -58,8 +60,17 @@ def stripe() -> Iterator[FakeStripe]:
 
 
 @pytest.fixture(scope="module")
+def razorpay() -> Iterator[FakeRazorpay]:
+    with FakeRazorpay("rzp_test_auth_browser", "rzp_auth_browser_secret") as fake:
+        yield fake
+
+
+@pytest.fixture(scope="module")
 def server(
-    tmp_path_factory: pytest.TempPathFactory, inbox: Inbox, stripe: FakeStripe
+    tmp_path_factory: pytest.TempPathFactory,
+    inbox: Inbox,
+    stripe: FakeStripe,
+    razorpay: FakeRazorpay,
 ) -> Iterator[str]:
     env = {
         "TALKINGPHOTO__SMTP__HOST": "127.0.0.1",
@@ -70,6 +81,10 @@ def server(
         "TALKINGPHOTO__STRIPE__SECRET_KEY": stripe.secret_key,
         "TALKINGPHOTO__STRIPE__WEBHOOK_SECRET": "whsec_auth_browser_not_used",
         "TALKINGPHOTO__STRIPE__API_BASE": stripe.url,
+        "TALKINGPHOTO__RAZORPAY__KEY_ID": razorpay.key_id,
+        "TALKINGPHOTO__RAZORPAY__KEY_SECRET": razorpay.key_secret,
+        "TALKINGPHOTO__RAZORPAY__WEBHOOK_SECRET": "rzp_webhook_auth_browser",
+        "TALKINGPHOTO__RAZORPAY__API_BASE": razorpay.url,
     }
     with running_app(tmp_path_factory.mktemp("auth-browser"), env) as base:
         yield base
@@ -186,9 +201,11 @@ def test_the_admin_address_needs_verifying_before_the_health_page(
     context.close()
 
 
+@pytest.mark.parametrize("currency", ["USD", "INR"])  # Stripe Checkout, Razorpay Payment Links
 def test_a_payment_in_a_new_tab_comes_back_signed_in(
     browser: tuple[object, str],  # noqa: F811
     server: str,
+    currency: str,
 ) -> None:
     expect = sync_api.expect
     viewport = browser[1]
@@ -197,7 +214,8 @@ def test_a_payment_in_a_new_tab_comes_back_signed_in(
     page = _page(context, viewport)
     _sign_up(page, server, email)
     _nav(page, "Buy credits")
-    page.get_by_text("$ US dollars", exact=True).click()
+    label = "$ US dollars" if currency == "USD" else "₹ Indian rupees"
+    page.get_by_text(label, exact=True).click()
     _loaded(page)
     page.locator(".st-key-pack_starter").get_by_role("button", name="Buy").click()
     _loaded(page)
@@ -216,5 +234,5 @@ def test_a_payment_in_a_new_tab_comes_back_signed_in(
     expect(gateway.get_by_text("Please sign in", exact=False)).to_have_count(0)
     _open(gateway, server, "account")
     _signed_in_as(gateway, email)
-    _shot(gateway, "a05-payment-returned-signed-in")
+    _shot(gateway, f"a05-payment-returned-signed-in-{currency}")
     context.close()
