@@ -148,3 +148,27 @@ def test_the_outbox_is_for_verified_admins_only(site: Callable[..., None]) -> No
     assert "ops@example.com" in page and "signup" in page  # the audit table
     at.selectbox(key="audit_kind").select("signin_failed").run()
     assert "No events match." in texts(clean(at))
+
+
+def test_without_our_routes_no_cookie_is_tried_and_the_page_says_what_lasts(
+    site: Callable[..., None],  # noqa: F811
+) -> None:
+    """Where custom routes are unreachable (services.sessions.check_routes said so), sign-in
+    still works for the tab, no hand-off script is sent, the sign-in page says a sign-in
+    lasts until reload, and nobody falls back to a shared account."""
+    site(features__allow_guest="false")
+    sessions._set_mode("no-routes")
+    try:
+        at = clean(app())
+        assert "lasts only until you reload or close the tab" in texts(at)
+        at = sign_up(at, "tabonly@example.com")
+        assert not [h for h in at.get("html") if "/api/auth/session" in str(h.proto)]
+        assert "tabonly@example.com" in texts(_account(at))
+        other = clean(app())  # another browser: signed out, not the first person
+        assert other.button(key="signin_submit") and "tabonly@example.com" not in texts(other)
+        with session_scope() as db:
+            assert db.query(User).filter(User.auth_method == "local").count() == 0
+    finally:
+        sessions._set_mode("unknown")
+    at = sign_up(clean(app()), "withroutes@example.com")
+    assert [h for h in at.get("html") if "/api/auth/session" in str(h.proto)]
