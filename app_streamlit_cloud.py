@@ -68,7 +68,9 @@ def _pages() -> list[st.Page]:
     )
     # Go-live: help and the legal texts for everyone (the footer links to them).
     help_page = st.Page("views/help.py", title=_("Help"), icon=":material/help:", url_path="help")
-    legal = st.Page("views/legal.py", title=_("Terms and privacy"), url_path="legal")
+    legal = st.Page(
+        "views/legal.py", title=_("Terms and privacy"), icon=":material/gavel:", url_path="legal"
+    )
     if user is None:
         return [
             st.Page("views/signin.py", title=_("Sign in"), icon=":material/login:", default=True),
@@ -130,8 +132,22 @@ def _pages() -> list[st.Page]:
             )
         )
     if user.is_admin:
-        pages.append(st.Page("views/launch.py", title=_("Launch numbers"), url_path="launch"))
-        pages.append(st.Page("views/support_admin.py", title=_("Support"), url_path="support"))
+        pages.append(
+            st.Page(
+                "views/launch.py",
+                title=_("Launch numbers"),
+                icon=":material/insights:",
+                url_path="launch",
+            )
+        )
+        pages.append(
+            st.Page(
+                "views/support_admin.py",
+                title=_("Support"),
+                icon=":material/support_agent:",
+                url_path="support",
+            )
+        )
     pages += [help_page, legal, share]
     return pages
 

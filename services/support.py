@@ -31,6 +31,7 @@ from db.session import read_scope, session_scope
 from errors import N_, InputError, TalkingPhotoError
 from i18n import normalize_language, translations
 from secrets_manager import get_settings
+from services import accounts
 
 log = logging.getLogger("talkingphoto.support")
 
@@ -326,8 +327,9 @@ def add_message(user_id: int, ticket_id: int, body: str | None) -> TicketView:
 
 
 def _require_admin(session: Session, admin_id: int) -> None:
-    admin = session.get(User, admin_id)
-    if admin is None or not admin.is_admin or admin.deleted_at is not None:
+    # The role as accounts computes it ([accounts] admins count once their e-mail is verified).
+    admin = accounts.get_user(admin_id)
+    if admin is None or not admin.is_admin:
         raise InputError(N_("Only an administrator can answer tickets."))
 
 

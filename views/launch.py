@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -49,6 +50,8 @@ def _scaled(number: Number, value: float | None) -> float | None:
 
 
 def _chart(number: Number, kind: str = "line") -> None:
+    """A small daily chart: the series (points joined by a line, or bars) and the goal as a
+    dashed rule."""
     points = [p for p in number.series if p.get("value") is not None]
     if not points:
         st.caption(_("No data in the last 14 days."))
@@ -56,15 +59,25 @@ def _chart(number: Number, kind: str = "line") -> None:
     frame = pd.DataFrame(
         {
             "day": [pd.Timestamp(p["day"]) for p in number.series],
-            number.key: [_scaled(number, p.get("value")) for p in number.series],
+            "value": [_scaled(number, p.get("value")) for p in number.series],
         }
     )
-    if number.goal is not None and number.key != "errors":
-        frame[_("goal")] = number.goal * 100 if number.unit == "percent" else number.goal
+    x = alt.X("day:T", title=None, axis=alt.Axis(format="%d %b", labelAngle=0, tickCount=4))
+    y = alt.Y("value:Q", title=None, axis=alt.Axis(tickCount=3))
+    base = alt.Chart(frame)
     if kind == "bar":
-        st.bar_chart(frame, x="day", y=number.key, height=140)
+        layer = base.mark_bar(color=ui_theme.PRIMARY).encode(x=x, y=y)
     else:
-        st.line_chart(frame, x="day", height=140)
+        layer = base.mark_line(color=ui_theme.PRIMARY, point=True).encode(x=x, y=y)
+    if number.goal is not None and number.key != "errors":
+        goal = number.goal * 100 if number.unit == "percent" else number.goal
+        rule = (
+            alt.Chart(pd.DataFrame({"goal": [goal]}))
+            .mark_rule(color=ui_theme.ACCENT, strokeDash=[4, 3])
+            .encode(y="goal:Q")
+        )
+        layer = layer + rule
+    st.altair_chart(layer.properties(height=110), width="stretch")
 
 
 def _card(number: Number, *, chart: str = "line", help_text: str = "") -> None:
@@ -108,9 +121,18 @@ def _conversion(number: Number) -> None:
             "purchase": _("Purchase"),
         }
         frame = pd.DataFrame(
-            {_("step"): [names[s["step"]] for s in steps], _("people"): [s["users"] for s in steps]}
+            {"step": [names[s["step"]] for s in steps], "people": [s["users"] for s in steps]}
         )
-        st.bar_chart(frame, x=_("step"), y=_("people"), height=140, sort=False)
+        chart = (
+            alt.Chart(frame)
+            .mark_bar(color=ui_theme.PRIMARY)
+            .encode(
+                y=alt.Y("step:N", sort=None, title=None),
+                x=alt.X("people:Q", title=None, axis=alt.Axis(tickCount=3)),
+            )
+            .properties(height=110)
+        )
+        st.altair_chart(chart, width="stretch")
 
 
 def _revenue(number: Number) -> None:
@@ -137,17 +159,16 @@ def _ratings() -> None:
         st.caption(_("No ratings yet."))
         return
     tz = st.context.timezone if isinstance(st.context.timezone, str) else None
-    table = [
-        {
-            _("When"): format_datetime(r.updated_at, tz_name=tz),
-            _("Stars"): "★" * r.rating + "☆" * (5 - r.rating),
-            _("Video"): r.job_title or r.job_id[:8],
-            _("Comment"): r.comment,
-            _("Creator"): r.user_email,
-        }
-        for r in rows
-    ]
-    st.dataframe(table, hide_index=True, width="stretch", key="launch_ratings")
+    with st.container(key="launch_ratings"):
+        for r in rows:
+            stars = "★" * r.rating + "☆" * (5 - r.rating)
+            when = format_datetime(r.updated_at, tz_name=tz)
+            # Typed by creators: shown inert (no Markdown, no links).
+            ui_theme.plain_caption(
+                f"{stars} · {when} · {r.job_title or r.job_id[:8]} · {r.user_email}"
+            )
+            if r.comment:
+                ui_theme.script_excerpt(r.comment)
 
 
 def main() -> None:
