@@ -1,9 +1,9 @@
 """ "Delete my account and my data" (India's DPDP Act 2023: erasure on request).
 
 What goes: every video job through :func:`services.jobs.delete` (its files, photo, captions,
-share links and row), the credit ledger, analytics links to the person, and the personal
-fields of the user row (e-mail, name, password hash, preferences), which is kept only as an
-anonymous tombstone so old foreign keys stay valid. What stays, anonymised: purchases, which
+share links and row), the credit ledger, support tickets and video ratings, analytics links
+to the person, and the personal fields of the user row (e-mail, name, password hash,
+preferences), which is kept only as an anonymous tombstone so old foreign keys stay valid. What stays, anonymised: purchases, which
 tax records need (amount, GST part, gateway reference, date), with ``user_id`` NULL.
 
 A video still being made is cancelled first; one whose worker has not stopped yet makes
@@ -21,7 +21,7 @@ from sqlalchemy import delete, select, update
 from db.models import ACTIVE_STATUSES, CreditEntry, Event, Job, Purchase, ShareLink, User, utcnow
 from db.session import session_scope
 from errors import N_, AccountError
-from services import jobs
+from services import feedback, jobs, support
 
 log = logging.getLogger("talkingphoto.accounts")
 
@@ -82,6 +82,8 @@ def delete_account(user_id: int) -> DeletionReport:
             ledger_entries_deleted=int(ledger.rowcount or 0),
             purchases_anonymised=int(purchases.rowcount or 0),
         )
+    support.erase_user(user_id)  # go-live: their tickets and ratings go too (privacy policy)
+    feedback.erase_user(user_id)
     # A video submitted from another tab while this ran (now refused: the user is deleted).
     for job_id, status in _job_ids(user_id):
         if status in ACTIVE_STATUSES:

@@ -298,3 +298,18 @@ def test_launch_numbers_from_our_tables(accounts_env: Callable[..., None]) -> No
     assert got["response"].ok is None and got["errors"].ok is None
     checks = {n.key for n in launch_metrics.goal_checks(now)}
     assert checks == {"uptime", "success", "satisfaction"}
+
+
+def test_delete_my_data_erases_tickets_and_ratings(
+    accounts_env: Callable[..., None], jobs_env: object
+) -> None:
+    from services import account_deletion
+
+    creator = _user()
+    video = _video(creator.id)
+    feedback.rate(creator.id, video.id, 5, "Loved it")
+    support.open_ticket(creator.id, "other", "Question", "A long enough message here.")
+    account_deletion.delete_account(creator.id)
+    with session_scope() as session:
+        for table in (SupportTicket, TicketMessage, VideoFeedback):
+            assert session.scalar(select(func.count()).select_from(table)) == 0
