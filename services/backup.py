@@ -157,10 +157,11 @@ def backup(out: Path) -> BackupReport:
             media_files += 1
             media_bytes += target.stat().st_size
     else:
-        listing = [{"key": o.key, "size": o.size} for o in store.list("")]
+        objects = list(store.list(""))
+        listing = [{"key": o.key, "size": o.size} for o in objects]
         (out / MEDIA_LIST).write_text(json.dumps(listing, indent=1), "utf-8")
-        media_files = len(listing)
-        media_bytes = sum(int(o["size"]) for o in listing)
+        media_files = len(objects)
+        media_bytes = sum(o.size for o in objects)
 
     dev_key = Path(settings.app.data_dir) / DEV_KEY_FILE
     if dev_key.is_file():

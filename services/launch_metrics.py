@@ -206,6 +206,8 @@ def success_rate(now: dt.datetime, days: int = 30, chart_days: int = 14) -> Numb
     ok: dict[dt.date, int] = defaultdict(int)
     done: dict[dt.date, int] = defaultdict(int)
     for finished, status in rows:
+        if finished is None:
+            continue
         day = _aware(finished).date()
         done[day] += 1
         ok[day] += status == "succeeded"
@@ -299,11 +301,14 @@ def registrations(now: dt.datetime, chart_days: int = 14) -> Number:
     per_day: dict[dt.date, int] = defaultdict(int)
     for (created,) in rows:
         per_day[_aware(created).date()] += 1
-    series = [{"day": d, "value": per_day.get(d, 0)} for d in days]
+    counts = [per_day.get(d, 0) for d in days]
+    series: list[dict[str, Any]] = [
+        {"day": d, "value": n} for d, n in zip(days, counts, strict=True)
+    ]
     return Number(
         "registrations",
         N_("Registrations per day"),
-        statistics.fmean(s["value"] for s in series),
+        statistics.fmean(counts),
         "count",
         series=series,
         detail={"today": per_day.get(days[-1], 0), "total": len(rows)},

@@ -205,8 +205,7 @@ def main() -> None:
         _conversion(numbers["conversion"])
     with row[2]:
         _revenue(numbers["revenue"])
-    row = st.columns(2)
-    for column, key in zip(row, ("retention_7", "retention_30"), strict=True):
+    for column, key in zip(st.columns(2), ("retention_7", "retention_30"), strict=True):
         with column, st.container(border=True, key=f"launch_{key}"):
             number = numbers[key]
             st.metric(_(number.label), _fmt(number.value, "percent"))
