@@ -180,7 +180,11 @@ def evaluate(
                 state.message = cond.message
                 if kind:
                     subject = _subject(settings, kind, cond.title, cond.severity)
-                    text = f"{cond.message}\n\nSince {state.since:%Y-%m-%d %H:%M} UTC."
+                    text = (
+                        f"{cond.message}\n\nSince {state.since:%Y-%m-%d %H:%M} UTC."
+                        f"\nHealth: {settings.app.base_url}/health · "
+                        f"Launch numbers: {settings.app.base_url}/launch"
+                    )
                     delivered = deliver(subject, text, settings)
                     if delivered:
                         state.last_sent_at = now

@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 
 import storage
 from db.models import utcnow
@@ -106,7 +106,12 @@ def _pg_env(url: str) -> dict[str, str]:
 
 def _pg_url_plain(url: str) -> str:
     """The libpq URL (no SQLAlchemy ``+driver``) without its password."""
-    return make_url(url).set(drivername="postgresql", password=None).render_as_string()
+    u = make_url(url)
+    plain = URL.create(
+        "postgresql", username=u.username, host=u.host, port=u.port, database=u.database,
+        query=u.query,
+    )  # fmt: skip
+    return plain.render_as_string(hide_password=False)
 
 
 def _current_revision(url: str) -> str | None:

@@ -232,3 +232,27 @@ def test_nothing_is_evaluated_without_channels(settings_env: Callable[..., None]
     assert not alerts.configured()
     assert alerts.on_sample("down", ["Database unreachable."]) == []
     assert alerts.state() == []
+
+
+def test_the_health_sampler_sends_firing_then_resolved(
+    channels: tuple[Inbox, WebhookReceiver], settings_env: Callable[..., None]
+) -> None:
+    """End to end through the real hook: the sampler's snapshot is degraded (memory limit
+    below what this process uses), then healthy again."""
+    import health_monitor
+
+    _inbox, hook = channels
+    settings_env(health__memory_mb_max=64, alerts__launch_numbers="false")
+    clock = [0.0]
+    sampler = health_monitor.Sampler(clock=lambda: clock[0])
+    sampler.tick(background=False)
+    assert len(hook.posts) == 1
+    assert "FIRING" in hook.posts[0]["text"] and "Process memory" in hook.posts[0]["text"]
+    assert "/health" in hook.posts[0]["text"]
+    clock[0] = 30.0  # the next sample is due after sample_every_s (60 s)
+    sampler.tick(background=False)
+    assert len(hook.posts) == 1
+    settings_env(health__memory_mb_max=1_000_000)
+    clock[0] = 61.0
+    sampler.tick(background=False)
+    assert len(hook.posts) == 2 and "RESOLVED" in hook.posts[1]["text"]

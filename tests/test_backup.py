@@ -188,3 +188,38 @@ def test_scheduled_backups_keep_the_newest(populated: Path, tmp_path: Path, sett
     kept = sorted(p.name for p in (tmp_path / "scheduled").iterdir())
     assert kept == ["20261201T120000Z", "20261201T180000Z"]
     backup.verify(tmp_path / "scheduled" / kept[-1])
+
+
+def test_postgres_goes_through_pg_dump_and_pg_restore_without_the_password_in_argv(
+    foundation_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The wiring to the PostgreSQL client tools (stand-ins on PATH that record what they
+    were given): libpq URL without SQLAlchemy's driver, the password only in PGPASSWORD."""
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    record = tmp_path / "calls.txt"
+    for name in ("pg_dump", "pg_restore"):
+        script = tools / name
+        script.write_text(
+            "#!/bin/sh\n"
+            f'echo "{name} $* PGPASSWORD=$PGPASSWORD" >> {record}\n'
+            'for a in "$@"; do case "$a" in --file=*) echo dump > "${a#--file=}";; esac; done\n',
+            "utf-8",
+        )
+        script.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tools}:/usr/bin:/bin")
+    monkeypatch.setenv(
+        "TALKINGPHOTO__DATABASE__URL", "postgresql+psycopg://tp:S3cret-pw@127.0.0.1:1/tp"
+    )
+    reset_settings_cache()
+    storage.reset_storage_cache()
+    out = tmp_path / "pg-backup"
+    report = backup.backup(out)
+    assert report.database == "postgresql" and (out / "database.pgdump").read_text() == "dump\n"
+    backup.restore(out)
+    calls = record.read_text("utf-8").splitlines()
+    assert calls[0].startswith("pg_dump --format=custom --no-owner --file=")
+    assert calls[0].endswith("postgresql://tp@127.0.0.1:1/tp PGPASSWORD=S3cret-pw")
+    assert calls[1].startswith("pg_restore --no-owner --exit-on-error --single-transaction")
+    assert "--dbname=postgresql://tp@127.0.0.1:1/tp" in calls[1]
+    assert all("S3cret-pw" not in c.split(" PGPASSWORD=")[0] for c in calls)
