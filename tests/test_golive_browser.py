@@ -342,3 +342,20 @@ def test_a_rating_appears_on_the_admin_launch_page(
     admin.get_by_role("heading", name="Launch numbers").scroll_into_view_if_needed()
     admin.wait_for_timeout(1500)  # charts draw
     admin.screenshot(path=str(DOCS / "golive_launch.png"))
+
+
+def test_the_new_pages_have_no_serious_accessibility_violation(
+    chromium: object, server: tuple[str, Path], inbox: Inbox
+) -> None:
+    """axe-core (tests/a11y.py) on Help, the legal texts in Hindi, Launch numbers and Support."""
+    from tests.a11y import axe_violations, describe, wait_for_app
+
+    base, _db = server
+    page = _page(chromium)
+    _sign_up_admin(page, base, inbox)
+    for path in ("help", "legal?doc=privacy&lang=hi", "launch", "support"):
+        page.goto(f"{base}/{path}")
+        wait_for_app(page)
+        page.wait_for_timeout(1000)  # charts
+        found = axe_violations(page)
+        assert not found, f"axe, /{path}:\n{describe(found)}"

@@ -519,6 +519,9 @@ def _succeeded(job: jobs.JobView) -> bool:
         from views._media import player
 
         player(job.video_key or "", vtt_key=job.vtt_key if job.params.captions == "srt" else None)
+        from views._feedback import rating_widget
+
+        rating_widget(job.id, job.user_id)  # go-live: 5 stars and a comment under the video
     with col_info:
         st.markdown("### " + _("Your video is ready"))
         facts = [
