@@ -63,7 +63,9 @@ def _chart(number: Number, kind: str = "line") -> None:
         }
     )
     x = alt.X("day:T", title=None, axis=alt.Axis(format="%d %b", labelAngle=0, tickCount=4))
-    y = alt.Y("value:Q", title=None, axis=alt.Axis(tickCount=3))
+    counts = number.key in ("errors", "registrations")  # whole numbers per day
+    axis = alt.Axis(tickCount=3, format="d") if counts else alt.Axis(tickCount=3)
+    y = alt.Y("value:Q", title=None, axis=axis)
     base = alt.Chart(frame)
     if kind == "bar":
         layer = base.mark_bar(color=ui_theme.PRIMARY).encode(x=x, y=y)
