@@ -146,7 +146,7 @@ def main() -> None:
     st.subheader(_("Contact us"))
     _channels()
     user = current_user()
-    if user is None:
+    if user is None or not user.has_account:  # a guest has no address we could answer
         st.info(_("Sign in to open a support ticket."), icon=":material/login:")
         return
     _contact_form(user.id)
