@@ -37,7 +37,7 @@ FAQ: tuple[tuple[str, str], ...] = (
         N_(
             "The credits of a failed video are given back automatically (see Receipts). The "
             "message on the video says why; most often a shorter script or another photo "
-            "helps. Press Retry on My videos, or open a ticket and we will look at it."
+            "helps. Press “Try again” on My videos, or open a ticket and we will look at it."
         ),
     ),
     (
