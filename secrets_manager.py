@@ -433,9 +433,7 @@ class AlertsSettings(_Section):
     # E-mail addresses that receive alerts (through the mailer, [mail]/[smtp]).
     emails: list[str] = Field(default_factory=list)
     # Incoming-webhook URLs (Slack, Teams, any JSON receiver). They embed a token: secret.
-    webhooks: list[SecretStr] = Field(
-        default_factory=list, json_schema_extra={"sensitive": True}
-    )
+    webhooks: list[SecretStr] = Field(default_factory=list, json_schema_extra={"sensitive": True})
     # Seconds before the same alert may be sent again while it is still firing.
     cooldown_s: int = Field(3600, ge=0, le=604_800)
     # Seconds to wait for a webhook receiver.

@@ -3,8 +3,9 @@
 What goes: every video job through :func:`services.jobs.delete` (its files, photo, captions,
 share links and row), the credit ledger, support tickets and video ratings, analytics links
 to the person, and the personal fields of the user row (e-mail, name, password hash,
-preferences), which is kept only as an anonymous tombstone so old foreign keys stay valid. What stays, anonymised: purchases, which
-tax records need (amount, GST part, gateway reference, date), with ``user_id`` NULL.
+preferences), which is kept only as an anonymous tombstone so old foreign keys stay valid.
+What stays, anonymised: purchases, which tax records need (amount, GST part, gateway
+reference, date), with ``user_id`` NULL.
 
 A video still being made is cancelled first; one whose worker has not stopped yet makes
 the deletion wait (AccountError; nothing else is touched), so no worker writes files for an
