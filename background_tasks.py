@@ -22,7 +22,7 @@ import shutil
 import threading
 import time
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,9 +35,17 @@ from db.models import Event, Job, JobAttempt, utcnow
 from db.session import read_scope, session_scope
 from errors import N_, JobCancelled, JobError, TalkingPhotoError
 from providers import router
-from providers.base import CancelToken, GenerationRequest, GenerationResult, JobContext
+from providers.base import CancelToken, GenerationResult, JobContext
 from secrets_manager import get_settings, redact
 from services import credits, media
+from services.job_spec import (
+    MEDIA_COLUMNS,
+    PHOTO_GONE,
+    RESULT_COLUMNS,
+    JobParams,
+    build_request,
+    job_cost,
+)
 
 log = logging.getLogger("talkingphoto.jobs")
 
@@ -53,7 +61,6 @@ RESTART_FAILURE = N_(
     "The app restarted while your video was being made. Your credits were refunded; "
     "please try again."
 )
-PHOTO_GONE = N_("The photo for this video is no longer stored; please upload it again.")
 
 
 # ------------------------------------------------------------------------------- executors
@@ -148,22 +155,6 @@ class _Claim:
     provider_used: str | None
 
 
-def build_request(photo_path: Path, script: str, params: Mapping[str, Any]) -> GenerationRequest:
-    """The provider request for a job's stored parameters (``dataclasses.asdict(JobParams)``)."""
-    return GenerationRequest(
-        photo_path=photo_path,
-        script=script,
-        language=str(params["language"]),
-        voice=params.get("voice"),
-        resolution=int(params.get("resolution", 720)),
-        aspect=str(params.get("aspect", "9:16")),
-        captions=str(params.get("captions", "none")),
-        head_motion=float(params.get("head_motion", 0.3)),
-        speed=float(params.get("speed", 1.0)),
-        pitch=float(params.get("pitch", 1.0)),
-    )
-
-
 def run_job(job_id: str) -> None:
     """Run one job to a terminal state. Returns quietly if the job is not queued any more.
 
@@ -244,18 +235,13 @@ def _generate(claim: _Claim, work_dir: Path) -> GenerationResult:
 
 
 def _store_results(job_id: str, result: GenerationResult) -> dict[str, str]:
-    files = {
-        "video_key": result.video_path,
-        "thumbnail_key": result.thumbnail_path,
-        "srt_key": result.srt_path,
-        "vtt_key": result.vtt_path,
-    }
-    names = {
-        "video_key": "video",
-        "thumbnail_key": "thumb",
-        "srt_key": "captions",
-        "vtt_key": "captions",
-    }
+    files = dict(
+        zip(
+            RESULT_COLUMNS,
+            (result.video_path, result.thumbnail_path, result.srt_path, result.vtt_path),
+            strict=True,
+        )
+    )
     stored: dict[str, str] = {}
     try:
         for column, path in files.items():
@@ -263,7 +249,7 @@ def _store_results(job_id: str, result: GenerationResult) -> dict[str, str]:
                 if column == "video_key":
                     raise JobError(detail=f"provider returned no video file at {path}")
                 continue
-            name = names[column] + Path(path).suffix.lower()
+            name = MEDIA_COLUMNS[column] + Path(path).suffix.lower()
             stored[column] = media.put(media.job_key(job_id, name), Path(path))
     except BaseException:
         for key in stored.values():
@@ -309,8 +295,6 @@ def _charge_provider_used(session: Any, claim: _Claim, used: str) -> None:
     """The creator pays the price of the provider that made the video: when it is not the
     one charged at submit (auto fell back), one ``job:<id>:adjust`` entry settles the
     difference, so the job's ledger entries add up to exactly that price."""
-    from services.jobs import JobParams, job_cost  # services import us; import where used
-
     final = job_cost(claim.script, JobParams.from_dict(claim.params), used)
     if credits.adjust_job(session, claim.user_id, claim.id, final, f"price of {used}"):
         session.execute(update(Job).where(Job.id == claim.id).values(cost_credits=final))

@@ -11,7 +11,6 @@ to ``--out`` and moved into place only when complete, so no partial file is ever
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import os
 import shutil
@@ -22,20 +21,22 @@ import uuid
 from pathlib import Path
 from typing import NoReturn
 
+import health_monitor
 import providers
-from errors import ConfigError, InputError, LanguageError, TalkingPhotoError, VoiceError
+from errors import ConfigError, InputError, TalkingPhotoError
 from providers import router
 from providers.base import (
     ASPECTS,
     CAPTION_MODES,
     RESOLUTIONS,
-    GenerationRequest,
     JobContext,
     ProgressCallback,
-    Provider,
 )
 from secrets_manager import get_settings
-from services.photos import clean_script, prepare_photo
+from services import backup, generation
+from services.backup import BackupError
+from services.job_spec import JobParams, build_request
+from services.photos import prepare_photo
 
 MB = 1024 * 1024
 EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 1, 2, 130
@@ -107,7 +108,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def cmd_backup(args: argparse.Namespace) -> None:
     """``backup --out DIR`` / ``restore DIR`` (services.backup); a refused restore exits 2."""
-    from services import backup
 
     making = args.command == "backup"
     report = backup.backup(args.out) if making else backup.restore(args.folder)
@@ -123,7 +123,6 @@ def cmd_backup(args: argparse.Namespace) -> None:
 
 def cmd_health(args: argparse.Namespace) -> int:
     """Print the health report; exit 1 when the status is down (like HTTP 503)."""
-    import health_monitor
 
     if args.check_keys:
         health_monitor.check_provider_keys()
@@ -146,24 +145,6 @@ def cmd_voices(args: argparse.Namespace) -> None:
         print(f"{v.id}\t{v.name}\t{v.gender}\t{v.engine}")
 
 
-def _check_choice(provider: Provider, language: str, voice: str | None) -> None:
-    """Fail fast, before any rendering, on a language or voice the provider does not offer."""
-    # The CLI speaks English, so its own templates are not in the UI catalogs (no N_).
-    caps = provider.capabilities()
-    if language not in caps.languages:
-        raise LanguageError(
-            "Language '{language}' is not available. Choose one of: {choices}.",
-            params={"language": language, "choices": ", ".join(sorted(caps.languages))},
-        )
-    if voice is not None:
-        ids = [v.id for v in provider.voices(language)]
-        if voice not in ids:
-            raise VoiceError(
-                "Voice '{voice}' is not available for '{language}'. Choose one of: {choices}.",
-                params={"voice": voice, "language": language, "choices": ", ".join(ids)},
-            )
-
-
 def cmd_generate(args: argparse.Namespace) -> None:
     started = time.perf_counter()
     limits = get_settings().limits
@@ -178,30 +159,19 @@ def cmd_generate(args: argparse.Namespace) -> None:
         )
     if not args.photo.is_file():
         raise InputError("The photo {photo} does not exist.", params={"photo": args.photo})
-    probe = GenerationRequest(photo_path=args.photo, script=args.script, language=args.language)
-    first = router.plan(args.provider, probe)[0]  # auto: the first that fits
-    provider = router.client(first)
-    script = clean_script(
-        args.script,
-        max_chars=min(limits.max_script_chars, provider.capabilities().max_script_chars),
+    params = JobParams(
+        language=args.language,
+        voice=args.voice,
+        provider=args.provider,
+        resolution=args.resolution,
+        aspect=args.aspect,
+        captions=args.captions,
+        head_motion=args.head_motion,
+        speed=args.speed,
+        pitch=args.pitch,
     )
-    if args.provider == router.AUTO and args.voice:
-        raise VoiceError(
-            "--voice needs a specific --provider; auto uses each service's default voice."
-        )
-    if first == "local":  # vendors' voices are checked by the vendor (listing needs network)
-        _check_choice(provider, args.language, args.voice)
-    else:
-        provider.validate(
-            dataclasses.replace(
-                probe,
-                script=script,
-                voice=args.voice,
-                resolution=args.resolution,
-                aspect=args.aspect,
-                captions=args.captions,
-            )
-        )
+    # The same checks as a job submitted from the page (services.generation.validate).
+    script, _charged = generation.validate(args.script, params)
     photo = prepare_photo(
         args.photo.read_bytes(),
         max_bytes=limits.max_upload_mb * MB,
@@ -213,18 +183,7 @@ def cmd_generate(args: argparse.Namespace) -> None:
     try:
         photo_path = work / ("photo.png" if photo.data.startswith(b"\x89PNG") else "photo.jpg")
         photo_path.write_bytes(photo.data)
-        request = GenerationRequest(
-            photo_path=photo_path,
-            script=script,
-            language=args.language,
-            voice=args.voice,
-            resolution=args.resolution,
-            aspect=args.aspect,
-            captions=args.captions,
-            head_motion=args.head_motion,
-            speed=args.speed,
-            pitch=args.pitch,
-        )
+        request = build_request(photo_path, script, params.as_dict())
         ctx = JobContext(
             work_dir=work / "job",
             progress=_progress_printer(args.json),
@@ -287,8 +246,6 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "health":
             return cmd_health(args)
         elif args.command in ("backup", "restore"):
-            from services.backup import BackupError
-
             try:
                 cmd_backup(args)
             except BackupError as exc:  # tampered, not empty, wrong database: caller's to fix

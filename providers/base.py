@@ -30,6 +30,11 @@ Stage = Literal["queued", "voice", "face", "animate", "encode", "upload", "done"
 RESOLUTIONS: tuple[int, ...] = (480, 720, 1080)
 ASPECTS: tuple[str, ...] = ("1:1", "9:16", "16:9")
 CAPTION_MODES: tuple[str, ...] = ("none", "srt", "burn")
+# A provider that fetches the photo from a URL cannot be used while media stays on local disk.
+NEEDS_PUBLIC_PHOTO = N_(
+    "{provider} needs the photo at a public web address; the operator must set up S3 or "
+    "Cloudinary storage. Choose another video service."
+)
 HEAD_MOTION_RANGE = (0.0, 1.0)
 SPEED_RANGE = (0.5, 2.0)
 PITCH_RANGE = (0.5, 1.5)

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from errors import N_, InputError, ProviderError, ProviderProtocolError, ProviderRejected
-from providers.base import Capabilities, GenerationRequest, JobContext, Voice
+from providers.base import NEEDS_PUBLIC_PHOTO, Capabilities, GenerationRequest, JobContext, Voice
 from providers.cloud import CloudProvider, RemoteStatus, State, translate_by_table
 from providers.http import Deadline, VendorReply
 
@@ -33,10 +33,6 @@ PROMPT = (
 RESOLUTION_NAMES = {480: "540p", 720: "720p", 1080: "1080p"}
 CLIP_SECONDS = (5, 9)  # the durations Luma renders
 FIND_RECENT = 50
-NEEDS_PUBLIC_PHOTO = N_(
-    "{provider} needs the photo at a public web address; the operator must set up S3 or "
-    "Cloudinary storage. Choose another video service."
-)
 NOTE_NO_LIPSYNC = N_("Motion only, no lip-sync: Luma animates the photo; our voice speaks.")
 
 ERROR_CODES: dict[str, type[ProviderError]] = {}  # {"detail": text} only: status decides

@@ -10,11 +10,11 @@ the job to :mod:`background_tasks` — a crash in between leaves a queued, paid 
 from __future__ import annotations
 
 import dataclasses
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -25,43 +25,21 @@ from db.models import ACTIVE_STATUSES, Job, JobAttempt, User, utcnow
 from db.session import read_scope, session_scope
 from errors import (
     N_,
-    InputError,
     InsufficientCredits,
     JobError,
     JobNotFound,
     QueueFull,
-    VoiceError,
+    StorageError,
     render,
 )
-from providers import router
 from secrets_manager import get_settings
-from services import credits, media, ratelimit
+from services import credits, generation, media, ratelimit, sharing
+from services.job_spec import PHOTO_GONE, JobParams, job_cost, media_keys
+from services.photos import PreparedPhoto
 
-if TYPE_CHECKING:
-    from services.photos import PreparedPhoto
+log = logging.getLogger("talkingphoto.jobs")
 
 JobStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
-
-
-@dataclass(frozen=True)
-class JobParams:
-    """How to make the video (stored as JSON on the row)."""
-
-    language: str
-    voice: str | None = None  # None: the provider's default voice for the language
-    provider: str = "local"
-    resolution: int = 720
-    aspect: str = "9:16"
-    captions: str = "none"
-    head_motion: float = 0.3
-    speed: float = 1.0
-    pitch: float = 1.0
-
-    @classmethod
-    def from_dict(cls, data: dict[str, object]) -> JobParams:
-        # Ignore keys this version does not know (rows written by a newer release).
-        known = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -81,14 +59,9 @@ class JobView:
     duration_s: float | None
     provider: str | None
     notes: tuple[str, ...]
-    video_path: Path | None
-    thumbnail_path: Path | None
-    srt_path: Path | None
-    vtt_path: Path | None
     cancel_requested: bool = False  # running and asked to stop; the worker has not yet
     error_params: dict[str, Any] = dataclasses.field(default_factory=dict)  # fill the template
-    # Storage keys, for any back end: pages ask services.media for URLs. The *_path fields
-    # above are the local files on local disk and None on S3/Cloudinary.
+    # Storage keys, for any back end: pages ask services.media for URLs.
     video_key: str | None = None
     thumbnail_key: str | None = None
     srt_key: str | None = None
@@ -109,11 +82,6 @@ class JobView:
         return render(self.error_message, self.error_params)
 
 
-def _path(key: str | None) -> Path | None:
-    # Local disk only: listing jobs must never download videos from a remote store.
-    return media.local_file(key) if key else None
-
-
 def _view(job: Job) -> JobView:
     return JobView(
         id=job.id,
@@ -131,10 +99,6 @@ def _view(job: Job) -> JobView:
         duration_s=job.duration_s,
         provider=job.provider,
         notes=tuple(job.notes or ()),
-        video_path=_path(job.video_key),
-        thumbnail_path=_path(job.thumbnail_key),
-        srt_path=_path(job.srt_key),
-        vtt_path=_path(job.vtt_key),
         cancel_requested=job.cancel_requested,
         # Rows failed before migration 0002 have no params: their message is plain English.
         error_params=dict(job.error_params or {}),
@@ -181,7 +145,7 @@ def _submit(
         existing = _find_by_idempotency_key(user_id, idempotency_key)
         if existing is not None:
             return existing
-    script, charged_by = _validate(script, params)
+    script, charged_by = generation.validate(script, params)
     cost = job_cost(script, params, charged_by)
     ratelimit.hit("generate", user_id)  # after the input checks: a typo costs no attempt
     job_id = str(uuid.uuid4())
@@ -232,50 +196,6 @@ def _find_by_idempotency_key(user_id: int, key: str) -> JobView | None:
 
 def _photo_suffix(data: bytes) -> str:
     return ".png" if data.startswith(b"\x89PNG\r\n\x1a\n") else ".jpg"
-
-
-def _validate(script: str, params: JobParams) -> tuple[str, str]:
-    """The cleaned script and the provider whose price is charged at submit (for ``auto``
-    the first candidate), after that provider checked every parameter.
-
-    For ``auto`` no voice may be chosen: each service speaks with its own default voice
-    (voice ids differ between services, and a fallback must still work)."""
-    from services.photos import clean_script  # owned by the engine; imported where used
-
-    if params.provider == router.AUTO and params.voice is not None:
-        raise VoiceError(
-            N_(
-                "Choose a voice only with a specific video service; Auto uses each "
-                "service's default voice."
-            ),
-        )
-    request = background_tasks.build_request(Path(), script, dataclasses.asdict(params))
-    first = router.plan(params.provider, request)[0]
-    provider = router.client(first)
-    limit = min(get_settings().limits.max_script_chars, provider.capabilities().max_script_chars)
-    script = clean_script(script, max_chars=limit)
-    # The photo is checked at upload (services.photos); everything else is the provider's call.
-    provider.validate(dataclasses.replace(request, script=script))
-    if provider.capabilities().needs_public_photo and not storage_has_public_urls():
-        raise InputError(
-            N_(
-                "{provider} needs the photo at a public web address; the operator must set up "
-                "S3 or Cloudinary storage. Choose another video service."
-            ),
-            params={"provider": router.label(first)},
-        )
-    return script, first
-
-
-def storage_has_public_urls() -> bool:
-    """Whether storage can hand a vendor a public URL (local disk cannot)."""
-    return media.public_url(media.job_key("probe", "photo.jpg")) is not None
-
-
-def job_cost(script: str, params: JobParams, provider: str) -> int:
-    """Credits for this script on ``provider`` (its ``credits_per_started_30s``)."""
-    seconds = credits.estimate_duration_s(script, params.language, params.speed)
-    return credits.estimate_cost(seconds, router.price_per_started_30s(provider))
 
 
 def _check_can_submit(session: Session, user_id: int, cost: int) -> None:
@@ -405,27 +325,19 @@ def delete(job_id: str, user_id: int) -> None:
     the store fails then, the row is already gone and the files are orphans, which
     ``services.lifecycle.run_cleanup`` removes; the creator's delete still succeeds.
     """
-    import logging
-
-    from errors import StorageError
-    from services import sharing
-
     with session_scope() as session:
         job = _owned(session, job_id, user_id)
         if job.status in ACTIVE_STATUSES:
             raise JobError(N_("This video is still being made; cancel it first."))
-        keys = [job.photo_key, job.video_key, job.thumbnail_key, job.srt_key, job.vtt_key]
+        keys = media_keys(job)
         sharing.revoke_for_job(session, job_id)
         session.delete(job)
     try:
         for key in keys:
-            if key:
-                media.delete(key)
+            media.delete(key)
         media.delete_job_files(job_id)  # anything else under the job's prefix
     except StorageError as exc:
-        logging.getLogger("talkingphoto.jobs").warning(
-            "job %s deleted; files left for the cleanup: %s", job_id, exc.detail
-        )
+        log.warning("job %s deleted; files left for the cleanup: %s", job_id, exc.detail)
 
 
 def retry(job_id: str, user_id: int, *, idempotency_key: str | None = None) -> JobView:
@@ -437,6 +349,6 @@ def retry(job_id: str, user_id: int, *, idempotency_key: str | None = None) -> J
             raise JobError(N_("Only a failed or cancelled video can be tried again."))
         photo_key, script, params = job.photo_key, job.script, JobParams.from_dict(job.params)
     if not photo_key or not media.exists(photo_key):
-        raise JobError(background_tasks.PHOTO_GONE)
+        raise JobError(PHOTO_GONE)
     photo_data = media.local_path(photo_key).read_bytes()
     return _submit(user_id, photo_data, script, params, idempotency_key)

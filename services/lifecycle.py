@@ -37,14 +37,16 @@ from db.models import ACTIVE_STATUSES, Job, utcnow
 from db.session import read_scope, session_scope
 from errors import StorageError, TalkingPhotoError
 from secrets_manager import get_settings
-from services import media
+from services import jobs, media
+from services.job_spec import MEDIA_COLUMNS
+from storage import get_storage
 
 log = logging.getLogger("talkingphoto.lifecycle")
 
 ORPHAN_GRACE = timedelta(hours=1)
 CACHE_MAX_AGE = timedelta(days=1)
 SIZE_BACKFILL_BATCH = 200
-KEY_COLUMNS = ("photo_key", "video_key", "thumbnail_key", "srt_key", "vtt_key")
+KEY_COLUMNS = tuple(MEDIA_COLUMNS)
 JOBS_PREFIX = "jobs/"
 
 
@@ -124,7 +126,6 @@ def _forget_key(job_id: str, column: str, key: str, now: datetime, freed: int = 
 def _expire_videos(now: datetime, days: int) -> CleanupReport:
     if days <= 0:
         return CleanupReport()
-    from services import jobs
 
     cutoff = now - timedelta(days=days)
     with session_scope() as session:
@@ -148,7 +149,6 @@ def _expire_videos(now: datetime, days: int) -> CleanupReport:
 
 
 def _reconcile(now: datetime) -> CleanupReport:
-    from storage import get_storage
 
     store = get_storage()
     try:

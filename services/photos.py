@@ -24,12 +24,14 @@ Decisions on awkward uploads (tests/test_bad_inputs.py holds one case each):
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 import struct
 import threading
 import time
 import unicodedata
+import uuid
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +40,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from errors import N_, PhotoError, ScriptError
 from secrets_manager import get_settings
+from services import ratelimit
 
 MB = 1024 * 1024
 FORMATS = ("JPEG", "PNG", "WEBP")
@@ -238,6 +241,72 @@ def face_preview(photo: PreparedPhoto, *, min_face_px: int = 120) -> FacePreview
 # ------------------------------------------------------------------------------ staged uploads
 
 STAGED_UPLOAD_MAX_AGE_S = 24 * 3600
+
+
+@dataclass(frozen=True)
+class StagedPhoto:
+    """A prepared photo and its face crop as two small files under the data folder, so a
+    page keeps paths between reruns, never image bytes. The names are content hashes."""
+
+    path: str
+    crop_path: str
+    width: int
+    height: int
+    format: str
+    notes: tuple[str, ...]
+
+    def is_present(self) -> bool:
+        """False once the files were swept (a page left open for more than a day)."""
+        return Path(self.path).is_file() and Path(self.crop_path).is_file()
+
+    def load(self) -> PreparedPhoto:
+        data = Path(self.path).read_bytes()
+        return PreparedPhoto(data=data, width=self.width, height=self.height, format=self.format)
+
+
+def stage_upload(data: bytes, *, user_id: int | None = None) -> StagedPhoto:
+    """Check an uploaded photo (rate limit per creator, content, size, a face) and keep it,
+    and the face crop the page shows, as files. Raises PhotoError, FaceError or RateLimited
+    with a user-safe message; nothing is written then."""
+    limits = get_settings().limits
+    if user_id is not None:
+        ratelimit.hit("upload", user_id)
+    prepared = prepare_photo(
+        data,
+        max_bytes=limits.max_upload_mb * MB,
+        max_megapixels=limits.max_megapixels,
+        min_side_px=limits.min_photo_side_px,
+        max_side_px=limits.max_photo_side_px,
+    )
+    preview = face_preview(prepared, min_face_px=limits.min_face_px)
+    folder = staged_upload_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256(prepared.data).hexdigest()[:24]
+    ext = "png" if prepared.data[:4] == b"\x89PNG" else "jpg"
+    photo_path = folder / f"{digest}.{ext}"
+    crop_path = folder / f"{digest}-face.jpg"
+    _write_whole(photo_path, prepared.data)
+    _write_whole(crop_path, preview.crop_jpeg)
+    return StagedPhoto(
+        path=str(photo_path),
+        crop_path=str(crop_path),
+        width=prepared.width,
+        height=prepared.height,
+        format=prepared.format,
+        notes=tuple(preview.notes),
+    )
+
+
+def _write_whole(path: Path, data: bytes) -> None:
+    """Write ``data`` so that readers see the old file or the whole new one, never a part:
+    two creators uploading the same picture share a file, and one session must not read it
+    while the other is half-way through writing it."""
+    tmp = path.with_name(f".{uuid.uuid4().hex}.part")
+    try:
+        tmp.write_bytes(data)
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def staged_upload_dir() -> Path:

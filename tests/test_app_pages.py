@@ -15,6 +15,8 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
+from tests.fakes import stored_file
+
 ROOT = Path(__file__).resolve().parents[1]
 ENTRY = str(ROOT / "app_streamlit_cloud.py")
 TIMEOUT_S = 60
@@ -398,9 +400,14 @@ def test_end_to_end_with_the_local_engine(
     (job,) = _user_jobs()
     assert job.status == "succeeded", job.error_message
     assert job.provider == "local"
-    assert job.video_path is not None and job.video_path.stat().st_size > 10_000
-    assert job.video_path.read_bytes()[4:8] == b"ftyp"
-    assert job.vtt_path is not None and job.vtt_path.read_text().startswith("WEBVTT")
+    assert (
+        stored_file(job.video_key) is not None
+        and stored_file(job.video_key).stat().st_size > 10_000
+    )
+    assert stored_file(job.video_key).read_bytes()[4:8] == b"ftyp"
+    assert stored_file(job.vtt_key) is not None and stored_file(job.vtt_key).read_text().startswith(
+        "WEBVTT"
+    )
     assert at.get("video") and _link(at, "download_video")
 
 

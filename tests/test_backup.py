@@ -21,6 +21,7 @@ from secrets_manager import get_settings, reset_settings_cache
 from services import accounts, backup, credits, jobs
 from services.photos import PreparedPhoto
 from tests import fakes
+from tests.fakes import stored_file
 
 pytestmark = pytest.mark.slow
 
@@ -119,7 +120,9 @@ def test_backup_and_restore_into_a_fresh_folder_keeps_every_row_and_file(
     assert credits.balance(user.id) == 20 + 20 - 2  # grant + purchase - two videos
     videos = jobs.list_for_user(user.id)
     assert len(videos) == 2
-    assert all(v.video_path is not None and v.video_path.is_file() for v in videos)
+    assert all(
+        stored_file(v.video_key) is not None and stored_file(v.video_key).is_file() for v in videos
+    )
 
 
 def test_a_tampered_backup_is_refused_and_nothing_is_written(

@@ -27,6 +27,7 @@ from db.models import CreditEntry, Job
 from db.session import get_engine, session_scope
 from services import accounts, credits, jobs, media
 from tests import fakes
+from tests.fakes import stored_file
 from tests.test_jobs import SCRIPT, make_photo, params
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -180,7 +181,7 @@ def test_disk_full_while_encoding_fails_the_job_cleanly(
     assert credits.balance(user.id) == before == _ledger_sum(user.id)
     leftovers = {name for name in _job_files(job.id) if not name.startswith("photo")}
     assert leftovers == set(), leftovers
-    assert view.video_path is None or not Path(view.video_path).exists()
+    assert stored_file(view.video_key) is None or not Path(stored_file(view.video_key)).exists()
 
 
 def test_database_locked_for_a_while_does_not_lose_the_job(

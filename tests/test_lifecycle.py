@@ -17,6 +17,7 @@ from db.session import session_scope
 from errors import StorageUnavailable
 from services import accounts, credits, jobs, lifecycle, media, sharing
 from storage.local import LocalStorage
+from tests.fakes import stored_file
 from tests.test_sharing import make_video
 
 
@@ -130,7 +131,7 @@ def test_rows_whose_files_are_gone_are_marked(
     report = lifecycle.run_cleanup(now=utcnow() + timedelta(hours=2))
     assert report.rows_marked == 2
     after = jobs.get(job.id, user.id)
-    assert after.video_key is None and after.video_path is None
+    assert after.video_key is None and stored_file(after.video_key) is None
     assert after.photo_deleted_at is not None
     assert after.thumbnail_key is not None  # still there, still named
 

@@ -18,6 +18,7 @@ from providers import http, router
 from secrets_manager import get_settings
 from services import accounts, credits, jobs
 from tests import fakes
+from tests.fakes import stored_file
 from tests.fakes.d_id import DIdServer
 from tests.fakes.heygen import HeyGenServer
 from tests.fakes.vendor_server import FakeClock
@@ -131,7 +132,9 @@ def test_choose_heygen_generate_watch_progress_and_get_the_video(
     assert "Made with HeyGen." in _texts(at)
     job = _job()
     assert (job.status, job.provider_used, job.cost_credits) == ("succeeded", "heygen", 4)
-    assert job.video_path is not None and job.video_path.stat().st_size > 1000
+    assert (
+        stored_file(job.video_key) is not None and stored_file(job.video_key).stat().st_size > 1000
+    )
     assert heygen.creates == 1 and _balance() == 16
 
 

@@ -11,6 +11,7 @@ import requests
 import storage
 from errors import ConfigError, InvalidStorageKey
 from services import accounts, jobs, media, sharing
+from tests.fakes import stored_file
 from tests.test_sharing import make_video
 from tests.test_storage_contract import moto_url, s3_settings  # noqa: F401 - fixture
 
@@ -47,7 +48,7 @@ def test_a_job_stores_everything_in_the_bucket(on_s3: accounts.UserView, foundat
     assert not (foundation_env / "media").exists() or not any(
         (foundation_env / "media").rglob("*.mp4")
     )
-    assert job.video_path is None  # listing jobs never downloads videos
+    assert stored_file(job.video_key) is None  # listing jobs never downloads videos
 
     url = media.playback_url(job.video_key)  # type: ignore[arg-type]
     assert url.startswith("http://127.0.0.1:") and "X-Amz-Expires=900" in url

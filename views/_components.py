@@ -15,6 +15,7 @@ import streamlit as st
 
 from errors import N_, TalkingPhotoError, render
 from i18n import _, current_language
+from services.generation import LANGUAGES
 
 if TYPE_CHECKING:
     from services.jobs import JobView
@@ -121,8 +122,6 @@ def existing(path: Path | str | None) -> Path | None:
 
 def language_label(code: str) -> str:
     """``"हिन्दी — Hindi"``; just the native name when both are the same."""
-    from providers.local.languages import LANGUAGES
-
     lang = LANGUAGES.get(code)
     if lang is None:
         return code
@@ -132,8 +131,6 @@ def language_label(code: str) -> str:
 
 
 def short_language(code: str) -> str:
-    from providers.local.languages import LANGUAGES
-
     lang = LANGUAGES.get(code)
     if lang is None:
         return code

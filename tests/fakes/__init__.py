@@ -15,6 +15,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from errors import ProviderRejected
@@ -28,6 +29,15 @@ from providers.base import (
 )
 
 FAKE_PROVIDER = "tests.fakes:FakeProvider"
+
+
+def stored_file(key: str | None) -> Path | None:
+    """A job's stored file on local disk (``None`` when the row names no key)."""
+    from services import media
+
+    return media.local_file(key) if key else None
+
+
 VIDEO_BYTES = b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 32
 THUMB_BYTES = b"\xff\xd8\xff\xe0fake-jpeg\xff\xd9"
 
