@@ -22,8 +22,17 @@ import logging
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
+import health_monitor
+import i18n
+import ui_theme
 import web
-from services import startup
+from errors import ConfigError, TalkingPhotoError
+from i18n import _, format_number, ngettext
+from secrets_manager import get_settings
+from services import credits, startup
+from views._analytics import inject_ga, privacy_text
+from views._components import show_error, show_unexpected
+from views._session import current_user, deliver_cookie, guest_invitation, sign_out
 
 log = logging.getLogger("talkingphoto.app")
 
@@ -37,7 +46,6 @@ def _start_services() -> bool:
 
 def _ui_language() -> str:
     """Query param ``lang`` (survives reloads) > browser language > settings default."""
-    import i18n
 
     state = st.session_state
     if "ui_lang" not in state:
@@ -48,8 +56,6 @@ def _ui_language() -> str:
         elif i18n.normalize_language(browser) != i18n.DEFAULT_LANGUAGE:
             state["ui_lang"] = i18n.normalize_language(browser)
         else:
-            from secrets_manager import get_settings
-
             state["ui_lang"] = i18n.normalize_language(get_settings().app.default_locale)
     return str(state["ui_lang"])
 
@@ -57,9 +63,6 @@ def _ui_language() -> str:
 def _pages() -> list[st.Page]:
     """The pages this visitor may open. Role-based hiding is done by not passing a page at
     all (a hidden page is still reachable by URL); every page also re-checks its own access."""
-    from i18n import _
-    from secrets_manager import get_settings
-    from views._session import current_user
 
     settings = get_settings()
     user = current_user()
@@ -154,11 +157,6 @@ def _pages() -> list[st.Page]:
 
 def _sidebar_account() -> None:
     """Who is signed in and their balance, on every page."""
-    import ui_theme
-    from i18n import _, format_number, ngettext
-    from services import credits
-    from views._analytics import privacy_text
-    from views._session import current_user, guest_invitation, sign_out
 
     user = current_user()
     if user is None:
@@ -180,9 +178,6 @@ def _sidebar_account() -> None:
 
 
 def _footer() -> None:
-    import ui_theme
-    from i18n import _
-    from secrets_manager import get_settings
 
     lang = st.session_state.get("ui_lang", "en")
     company = get_settings().legal.company_name
@@ -197,14 +192,6 @@ def _footer() -> None:
 
 
 def _render() -> None:
-    import health_monitor
-    import i18n
-    import ui_theme
-    from errors import ConfigError, TalkingPhotoError
-    from i18n import _
-    from views._analytics import inject_ga
-    from views._components import show_error, show_unexpected
-    from views._session import deliver_cookie
 
     st.set_page_config(
         page_title="TalkingPhoto",
@@ -257,8 +244,6 @@ def _on_script_error(exc: Exception) -> bool:
     """Last resort for errors outside the boundary (widget callbacks): log, hide the trace."""
     log.error("uncaught script error", exc_info=exc)
     try:
-        from views._components import show_unexpected
-
         show_unexpected(exc, "callback")
     except Exception:  # pragma: no cover - never let the handler itself fail
         return False

@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from loguru import logger
 
 from observability.redaction import ScrubFilter, scrub
+from secrets_manager import get_settings
 
 if TYPE_CHECKING:
     from secrets_manager import Settings
@@ -244,8 +245,6 @@ def configure(
     """
     global _configured
     if settings is None:
-        from secrets_manager import get_settings
-
         settings = get_settings()
     cfg = settings.logging
     json_lines = settings.is_production if cfg.json_lines is None else cfg.json_lines

@@ -44,7 +44,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import mail
-from db.models import AuthSession, CreditEntry, ShareLink, UsedToken, User, utcnow
+from db.models import (
+    TERMINAL_STATUSES,
+    AuthSession,
+    CreditEntry,
+    Job,
+    ShareLink,
+    UsedToken,
+    User,
+    utcnow,
+)
 from db.session import read_scope, session_scope
 from errors import N_, AccountError, AuthError, InvalidToken, RateLimited, SignupError
 from mail import templates
@@ -476,7 +485,6 @@ def adopt_guest_videos(guest_id: int, user_id: int) -> int:
 
 def _move_finished_videos(session: Session, from_id: int, to_id: int) -> int:
     """Give ``to_id`` the finished videos (and their share links) of ``from_id``."""
-    from db.models import TERMINAL_STATUSES, Job
 
     moved = session.execute(
         update(Job)

@@ -43,7 +43,7 @@ from sqlalchemy.engine import URL, make_url
 
 import storage
 from db.models import utcnow
-from db.session import database_url, dispose_engines
+from db.session import database_url, dispose_engines, get_engine
 from errors import N_, TalkingPhotoError
 from observability.release import app_version
 from secrets_manager import get_settings
@@ -116,8 +116,6 @@ def _pg_url_plain(url: str) -> str:
 
 def _current_revision(url: str) -> str | None:
     from sqlalchemy import text
-
-    from db.session import get_engine
 
     try:
         with get_engine().connect() as conn:

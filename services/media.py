@@ -31,6 +31,7 @@ from typing import BinaryIO
 
 import storage
 from secrets_manager import get_settings
+from services import tokens
 
 MEDIA_ROUTE = "/api/media/"
 TOKEN_PURPOSE = "media"
@@ -179,7 +180,6 @@ def _url(key: str, download_name: str | None, share_id: int | None, expires_s: i
         remote = store.url(key, expires_s=life, download_name=download_name)
         if remote is not None:
             return remote
-        from services import tokens
 
         claims: dict[str, object] = {"k": key, "e": start + life}  # "e": for Cache-Control
         if download_name:
@@ -221,7 +221,6 @@ def read_token(token: str) -> dict[str, object]:
     """The claims of a media route token (``k`` key, ``e`` expiry in unix seconds, ``n``
     download name, ``s`` share id);
     :class:`errors.InvalidToken` when forged or expired."""
-    from services import tokens
 
     return tokens.verify(TOKEN_PURPOSE, token)
 

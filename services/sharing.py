@@ -25,6 +25,7 @@ from db.models import Job, ShareLink, utcnow
 from db.session import read_scope, session_scope
 from errors import N_, JobNotFound, ShareError
 from secrets_manager import get_settings
+from services import analytics
 
 TOKEN_BYTES = 32
 TITLE_MAX_CHARS = 120
@@ -155,7 +156,6 @@ def create(
         session.add(link)
         session.flush()
         view = _view(link)
-    from services import analytics
 
     analytics.record("share", user_id=user_id, job_id=job_id)
     return NewShareLink(link=view, token=token)

@@ -23,6 +23,7 @@ from i18n import _, format_seconds
 from services import sharing
 from views._components import short_language
 from views._media import absolute, player, share_buttons
+from views._session import current_user
 
 SEEN = "share_views_counted"
 
@@ -49,7 +50,6 @@ def _gone() -> None:
 
 
 def _home() -> str:
-    from views._session import current_user
 
     return "views/create.py" if current_user() is not None else "views/signin.py"
 

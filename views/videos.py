@@ -14,6 +14,7 @@ import streamlit as st
 import ui_theme
 from errors import N_, TalkingPhotoError
 from i18n import _, format_date, format_datetime, format_number, format_seconds, ngettext
+from secrets_manager import get_settings
 from services import jobs, lifecycle, sharing
 from views._components import (
     ACTIVE_STATUSES,
@@ -253,7 +254,6 @@ def _usage_line(user_id: int, count: int) -> None:
 
 
 def _retention_days() -> int:
-    from secrets_manager import get_settings
 
     return get_settings().storage.video_retention_days
 

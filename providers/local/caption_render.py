@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import cv2
 import numpy as np
@@ -33,8 +33,17 @@ from PIL import Image, ImageDraw, ImageFont
 from errors import N_, LanguageError
 from providers.local.languages import LANGUAGES
 
-if TYPE_CHECKING:
-    from providers.local.captions import Cue
+
+class Cue(Protocol):
+    """What the renderer reads of a caption (``providers.local.captions.Cue`` has it)."""
+
+    @property
+    def start_s(self) -> float: ...
+    @property
+    def end_s(self) -> float: ...
+    @property
+    def text(self) -> str: ...
+
 
 FONT_DIR = Path(__file__).resolve().parent / "fonts"
 LATIN_FONT = "NotoSans-Bold.ttf"
