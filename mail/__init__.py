@@ -19,18 +19,21 @@ implements one method, ``send(message) -> None``, and raises :class:`errors.Conf
 
 from __future__ import annotations
 
-import importlib
 import threading
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from errors import N_, ConfigError, TalkingPhotoError
+from errors import N_, TalkingPhotoError
+from registry import Registry
 from secrets_manager import Settings, get_settings
 
 BACKENDS: dict[str, str] = {
     "smtp": "mail.smtp:SMTPMailer",
     "outbox": "mail.outbox:OutboxMailer",
 }
+REGISTRY: Registry[Any] = Registry(
+    BACKENDS, unknown=N_("Unknown mail back end {name!r}; valid names: {valid}.")
+)
 
 _lock = threading.Lock()
 _current: tuple[Any, Mailer] | None = None
@@ -62,14 +65,7 @@ def backend_name(settings: Settings) -> str:
 
 
 def backend_class(name: str) -> Any:
-    target = BACKENDS.get(name)
-    if target is None:
-        raise ConfigError(
-            N_("Unknown mail back end {name!r}; valid names: {valid}."),
-            params={"name": name, "valid": ", ".join(sorted(BACKENDS))},
-        )
-    module_name, class_name = target.split(":")
-    return getattr(importlib.import_module(module_name), class_name)
+    return REGISTRY.load(name)
 
 
 def get_mailer() -> Mailer:
@@ -78,7 +74,7 @@ def get_mailer() -> Mailer:
     settings = get_settings()
     with _lock:
         if _current is None or _current[0] is not settings:
-            mailer: Mailer = backend_class(backend_name(settings)).from_settings(settings)
+            mailer: Mailer = REGISTRY.build(backend_name(settings), settings)
             _current = (settings, mailer)
         return _current[1]
 

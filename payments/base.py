@@ -56,6 +56,26 @@ class RemotePayment:
     purchase_id: int | None  # our id as the gateway recorded it (metadata / reference_id)
 
 
+MAX_EVENT_ID_CHARS = 255  # the webhook_events.event_id column
+
+
+@dataclass(frozen=True)
+class WebhookEvent:
+    """A signed webhook a gateway parsed: its id (deduplication), its type, and the payment
+    it reports, or ``None`` for an event we do not act on (still remembered)."""
+
+    id: str
+    type: str
+    payment: RemotePayment | None
+
+
+def digits(value: object) -> int | None:
+    """``int(value)`` for a string of ASCII digits (``"²".isdigit()`` is true), else None."""
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        return int(value)
+    return None
+
+
 class Gateway(Protocol):
     name: str
     currency: str

@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 
 from errors import N_, ConfigError, PaymentVerificationError
 from payments.base import Checkout, Order, RemotePayment, RemoteStatus
-from secrets_manager import get_settings
+from secrets_manager import Settings, get_settings
 
 NAME = "demo"
 REF_PREFIX = "demo_"
@@ -41,6 +41,15 @@ def _refuse_in_production() -> None:
 
 class DemoGateway:
     name = NAME
+
+    @classmethod
+    def configured(cls, settings: Settings) -> bool:
+        """Development only: production never offers the demo."""
+        return not settings.is_production
+
+    @classmethod
+    def from_settings(cls, settings: Settings, currency: str = "USD") -> DemoGateway:
+        return cls(currency)
 
     def __init__(self, currency: str = "USD") -> None:
         _refuse_in_production()

@@ -8,28 +8,30 @@ all stops start-up (:func:`payments.check_configuration`).
 
 from __future__ import annotations
 
-from errors import N_, ConfigError, PaymentError
-from payments import demo, razorpay_gateway, stripe_gateway
+from typing import Any
+
+from errors import N_, PaymentError
 from payments.base import Gateway
 from payments.catalog import CURRENCIES
+from registry import Registry
 from secrets_manager import Settings, get_settings
 
-GATEWAY_FOR_CURRENCY: dict[str, str] = {"INR": razorpay_gateway.NAME, "USD": stripe_gateway.NAME}
-NAMES: tuple[str, ...] = (stripe_gateway.NAME, razorpay_gateway.NAME, demo.NAME)
+# Imported only when used: a site selling in rupees only never imports Stripe's SDK.
+REGISTRY: Registry[Any] = Registry(
+    {
+        "stripe": "payments.stripe_gateway:StripeGateway",
+        "razorpay": "payments.razorpay_gateway:RazorpayGateway",
+        "demo": "payments.demo:DemoGateway",
+    },
+    unknown=N_("Unknown payment gateway {name}; valid names: {valid}."),
+)
+GATEWAY_FOR_CURRENCY: dict[str, str] = {"INR": "razorpay", "USD": "stripe"}
+DEMO = "demo"
+NAMES: tuple[str, ...] = tuple(REGISTRY.entries)
 
 
 def is_configured(name: str, settings: Settings | None = None) -> bool:
-    settings = settings or get_settings()
-    if name == stripe_gateway.NAME:
-        return stripe_gateway.configured(settings.stripe)
-    if name == razorpay_gateway.NAME:
-        return razorpay_gateway.configured(settings.razorpay)
-    if name == demo.NAME:
-        return not settings.is_production
-    raise ConfigError(
-        N_("Unknown payment gateway {name}; valid names: {valid}."),
-        params={"name": name, "valid": ", ".join(NAMES)},
-    )
+    return bool(REGISTRY.load(name).configured(settings or get_settings()))
 
 
 def gateway_name_for(currency: str, settings: Settings | None = None) -> str:
@@ -40,8 +42,8 @@ def gateway_name_for(currency: str, settings: Settings | None = None) -> str:
         raise PaymentError(N_("That currency is not available."))
     if is_configured(real, settings):
         return real
-    if not settings.is_production:
-        return demo.NAME
+    if is_configured(DEMO, settings):
+        return DEMO
     raise PaymentError(
         N_("Payments in {currency} are not available right now."), params={"currency": currency}
     )
@@ -61,13 +63,5 @@ def available_currencies(settings: Settings | None = None) -> list[str]:
 
 def get_gateway(name: str, currency: str = "USD") -> Gateway:
     """The adapter called ``name`` (``currency`` only matters to the demo)."""
-    if name == stripe_gateway.NAME:
-        return stripe_gateway.StripeGateway()
-    if name == razorpay_gateway.NAME:
-        return razorpay_gateway.RazorpayGateway()
-    if name == demo.NAME:
-        return demo.DemoGateway(currency)
-    raise ConfigError(
-        N_("Unknown payment gateway {name}; valid names: {valid}."),
-        params={"name": name, "valid": ", ".join(NAMES)},
-    )
+    gateway: Gateway = REGISTRY.build(name, get_settings(), currency=currency)
+    return gateway

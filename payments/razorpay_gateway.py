@@ -14,6 +14,8 @@ Only ``[razorpay]`` settings are read; ``api_base`` points the SDK at a fake in 
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import secrets
 import time
@@ -23,10 +25,19 @@ from typing import Any, NoReturn
 import razorpay
 import requests
 from razorpay.errors import BadRequestError, GatewayError, ServerError, SignatureVerificationError
+from razorpay.utility.utility import Utility as RazorpayUtility
 
 from errors import N_, GatewayUnavailable, PaymentVerificationError
-from payments.base import Checkout, Order, RemotePayment, RemoteStatus
-from secrets_manager import RazorpaySettings, get_settings
+from payments.base import (
+    MAX_EVENT_ID_CHARS,
+    Checkout,
+    Order,
+    RemotePayment,
+    RemoteStatus,
+    WebhookEvent,
+    digits,
+)
+from secrets_manager import RazorpaySettings, Settings, get_settings
 
 log = logging.getLogger("talkingphoto.payments.razorpay")
 
@@ -51,8 +62,8 @@ def purchase_id_from_reference(reference: object) -> int | None:
     if not isinstance(reference, str):
         return None
     parts = reference.split("-")
-    if len(parts) == 3 and parts[0] == "tp" and parts[1].isdigit():
-        return int(parts[1])
+    if len(parts) == 3 and parts[0] == "tp":
+        return digits(parts[1])
     return None
 
 
@@ -80,6 +91,14 @@ _VENDOR_ERRORS = (BadRequestError, GatewayError, ServerError, requests.RequestEx
 class RazorpayGateway:
     name = NAME
     currency = "INR"
+
+    @classmethod
+    def configured(cls, settings: Settings) -> bool:
+        return configured(settings.razorpay)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, currency: str = "INR") -> RazorpayGateway:
+        return cls(settings.razorpay)
 
     def __init__(self, config: RazorpaySettings | None = None) -> None:
         self._config = config or get_settings().razorpay
@@ -163,3 +182,56 @@ def remote_from_link(link: Mapping[str, Any]) -> RemotePayment:
         currency=str(currency).upper() if currency else None,
         purchase_id=purchase_id_from_reference(link.get("reference_id")),
     )
+
+
+# ------------------------------------------------------------------------------ webhooks
+
+EVENTS = frozenset(
+    {
+        "payment_link.paid",
+        "payment_link.partially_paid",
+        "payment_link.expired",
+        "payment_link.cancelled",
+    }
+)
+
+
+def parse_webhook(
+    raw: bytes, signature: str | None, event_id: str | None, secret: str
+) -> WebhookEvent:
+    """A signed Razorpay event (``X-Razorpay-Signature``: HMAC of the exact body with the
+    *webhook* secret, checked by the SDK). The id is the ``X-Razorpay-Event-Id`` header, or
+    the body's SHA-256 without it. PaymentVerificationError (detail: the reason) for a bad
+    signature or a signed body that is not a payment-link event."""
+
+    def reject(reason: str) -> PaymentVerificationError:
+        return PaymentVerificationError(gateway=NAME, detail=f"razorpay webhook: {reason}")
+
+    try:
+        body = raw.decode("utf-8")
+        RazorpayUtility().verify_webhook_signature(body, signature or "", secret)
+        payload = json.loads(body)
+    except SignatureVerificationError:
+        raise reject("bad signature") from None
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise reject(f"unreadable body ({type(exc).__name__})") from None
+    if event_id is not None and (not event_id or len(event_id) > MAX_EVENT_ID_CHARS):
+        raise reject("malformed event id")
+    event_id = event_id or "sha256:" + hashlib.sha256(raw).hexdigest()
+    if not isinstance(payload, dict):
+        raise reject("the body is not an object")
+    event_type = payload.get("event")
+    if not isinstance(event_type, str):
+        raise reject("missing event type")
+    if event_type not in EVENTS:
+        return WebhookEvent(event_id, event_type, None)
+    inner = payload.get("payload")
+    link = inner.get("payment_link") if isinstance(inner, dict) else None
+    entity = link.get("entity") if isinstance(link, dict) else None
+    if not isinstance(entity, dict):
+        raise reject(f"{event_type} without a payment link entity")
+    try:
+        payment = remote_from_link(entity)
+    except GatewayUnavailable as exc:  # an unknown status: keep it out of the ledger
+        raise reject(exc.detail or "unusable payment link") from None
+    return WebhookEvent(event_id, event_type, payment)

@@ -12,6 +12,7 @@ the buyer can click again (a new purchase, a new key).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Mapping
 from typing import Any, NoReturn
@@ -19,8 +20,16 @@ from typing import Any, NoReturn
 import stripe
 
 from errors import N_, GatewayUnavailable, PaymentVerificationError
-from payments.base import Checkout, Order, RemotePayment, RemoteStatus
-from secrets_manager import StripeSettings, get_settings
+from payments.base import (
+    MAX_EVENT_ID_CHARS,
+    Checkout,
+    Order,
+    RemotePayment,
+    RemoteStatus,
+    WebhookEvent,
+    digits,
+)
+from secrets_manager import Settings, StripeSettings, get_settings
 
 log = logging.getLogger("talkingphoto.payments.stripe")
 
@@ -48,6 +57,14 @@ def _raise_unavailable(exc: stripe.StripeError) -> NoReturn:
 class StripeGateway:
     name = NAME
     currency = "USD"
+
+    @classmethod
+    def configured(cls, settings: Settings) -> bool:
+        return configured(settings.stripe)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, currency: str = "USD") -> StripeGateway:
+        return cls(settings.stripe)
 
     def __init__(self, config: StripeSettings | None = None) -> None:
         self._config = config or get_settings().stripe
@@ -136,8 +153,7 @@ def remote_from_session(data: Mapping[str, Any]) -> RemotePayment:
     else:
         status = "pending"  # open, or complete but an async payment is still on its way
     metadata = data.get("metadata") or {}
-    raw_id = metadata.get("purchase_id") if isinstance(metadata, Mapping) else None
-    purchase_id = int(raw_id) if isinstance(raw_id, str) and raw_id.isdigit() else None
+    purchase_id = digits(metadata.get("purchase_id")) if isinstance(metadata, Mapping) else None
     amount = data.get("amount_total")
     currency = data.get("currency")
     return RemotePayment(
@@ -147,3 +163,51 @@ def remote_from_session(data: Mapping[str, Any]) -> RemotePayment:
         currency=str(currency).upper() if currency else None,
         purchase_id=purchase_id,
     )
+
+
+# ------------------------------------------------------------------------------ webhooks
+
+EVENTS = frozenset(
+    {
+        "checkout.session.completed",
+        "checkout.session.async_payment_succeeded",
+        "checkout.session.async_payment_failed",
+        "checkout.session.expired",
+    }
+)
+
+
+def parse_webhook(raw: bytes, signature: str | None, secret: str) -> WebhookEvent:
+    """A signed Stripe event (``Stripe-Signature`` checked by the SDK on the exact bytes).
+
+    PaymentVerificationError, with the reason in its detail, for a bad signature or a body
+    that is signed but not shaped like a Checkout Session event: the route answers 400 and
+    nothing changes."""
+
+    def reject(reason: str) -> PaymentVerificationError:
+        return PaymentVerificationError(gateway=NAME, detail=f"stripe webhook: {reason}")
+
+    try:
+        event = stripe.Webhook.construct_event(raw, signature, secret)
+        data = event.to_dict()
+    except stripe.SignatureVerificationError:
+        raise reject("bad signature") from None
+    except (ValueError, TypeError, AttributeError, KeyError) as exc:
+        raise reject(f"unreadable body ({type(exc).__name__})") from None
+    if not isinstance(data, Mapping):
+        raise reject("the body is not an object")
+    event_id, event_type = data.get("id"), data.get("type")
+    if not isinstance(event_id, str) or not event_id or len(event_id) > MAX_EVENT_ID_CHARS:
+        raise reject("missing or malformed event id")
+    if not isinstance(event_type, str):
+        raise reject("missing event type")
+    if event_type not in EVENTS:
+        return WebhookEvent(event_id, event_type, None)
+    body = data.get("data")
+    session = body.get("object") if isinstance(body, Mapping) else None
+    if not isinstance(session, Mapping):
+        raise reject(f"{event_type} without a session object")
+    payment = remote_from_session(session)
+    if event_type == "checkout.session.async_payment_failed":
+        payment = dataclasses.replace(payment, status="failed")
+    return WebhookEvent(event_id, event_type, payment)

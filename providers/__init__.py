@@ -8,11 +8,12 @@ set), their order, fallback and circuit breakers live in :mod:`providers.router`
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
-from errors import N_, ConfigError
+from errors import N_
 from providers.base import Provider
+from registry import Registry
+from secrets_manager import Settings
 
 REGISTRY: dict[str, str] = {
     "local": "providers.local:LocalProvider",
@@ -30,19 +31,24 @@ SETTINGS_SECTIONS: dict[str, str] = {
 }
 
 
+_REGISTRY: Registry[Provider] = Registry(
+    REGISTRY, unknown=N_("Unknown provider '{name}'. Available: {choices}.")
+)
+
+
 def available() -> list[str]:
-    return sorted(REGISTRY)
+    return _REGISTRY.names()
+
+
+def provider_class(name: str) -> type[Provider]:
+    """The class registered as ``name``; ConfigError listing the valid names if unknown."""
+    return _REGISTRY.load(name)
+
+
+def from_settings(name: str, settings: Settings) -> Provider:
+    """``name`` built from settings (each provider reads only its own section)."""
+    return _REGISTRY.build(name, settings)
 
 
 def get_provider(name: str, **options: Any) -> Provider:
-    target = REGISTRY.get(name)
-    if target is None:
-        raise ConfigError(
-            N_("Unknown provider '{name}'. Available: {choices}."),
-            params={"name": name, "choices": ", ".join(available())},
-        )
-    module_name, _, cls_name = target.partition(":")
-    module = importlib.import_module(module_name)
-    cls = getattr(module, cls_name)
-    provider: Provider = cls(**options)
-    return provider
+    return provider_class(name)(**options)

@@ -18,7 +18,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from errors import N_, InputError, JobCancelled, LanguageError, ScriptError, VoiceError
 
@@ -150,6 +150,11 @@ class Provider(ABC):
     """A talking-video generator. Subclasses are registered by name in ``providers.REGISTRY``."""
 
     name: str = ""
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> Provider:
+        """The provider as the settings configure it; each reads only its own section."""
+        return cls()
 
     @abstractmethod
     def capabilities(self) -> Capabilities: ...

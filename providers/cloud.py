@@ -100,6 +100,10 @@ class CloudProvider(Provider):
     STATES: ClassVar[Mapping[str, State]] = {}
     VOICES_NEED_NETWORK: ClassVar[bool] = True  # False: voices() is local (Luma speaks ours)
 
+    @classmethod
+    def from_settings(cls, settings: Any) -> Provider:
+        return cls(config=getattr(settings, cls.section))
+
     def __init__(
         self,
         *,

@@ -69,7 +69,7 @@ def configured_providers(settings: Settings | None = None) -> list[str]:
     """Providers that can be used: ``local`` always, cloud vendors whose key is set, in
     ``[providers] order`` first and then registry order."""
     settings = settings or get_settings()
-    ordered = [*settings.providers.order, "local", *providers.REGISTRY]
+    ordered = [*settings.providers.order, *providers.REGISTRY]  # local is first in it
     names: list[str] = []
     for name in ordered:
         if name not in names and is_configured(name, settings):
@@ -106,10 +106,7 @@ def client(name: str, settings: Settings | None = None) -> Provider:
         cached = _clients.get(name)
         if cached is not None and cached[0] is settings:
             return cached[1]
-    options: dict[str, Any] = {}
-    if name == "local":
-        options["min_face_px"] = settings.limits.min_face_px
-    instance = providers.get_provider(name, **options)
+    instance = providers.from_settings(name, settings)
     with _clients_lock:
         _clients[name] = (settings, instance)
     return instance

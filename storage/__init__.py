@@ -10,11 +10,12 @@ builds itself from settings with ``from_settings(settings)`` and reads only its 
 
 from __future__ import annotations
 
-import importlib
 import threading
 from typing import Any
 
-from errors import N_, ConfigError
+from errors import N_
+from registry import Registry
+from secrets_manager import get_settings
 from storage.base import Storage, StoredObject, check_key, content_type
 
 __all__ = [
@@ -35,6 +36,12 @@ BACKENDS: dict[str, str] = {
 }
 # What to install when a back end's module cannot be imported.
 REQUIRES: dict[str, str] = {"s3": "boto3", "cloudinary": "cloudinary"}
+REGISTRY: Registry[Storage] = Registry(
+    BACKENDS,
+    unknown=N_("Unknown storage back end {name!r}; valid names: {valid}."),
+    requires=REQUIRES,
+    missing=N_('The storage back end "{name}" needs a package: pip install {package}'),
+)
 
 _lock = threading.Lock()
 _current: tuple[Any, Storage] | None = None
@@ -42,22 +49,7 @@ _override: Storage | None = None
 
 
 def backend_class(name: str) -> type[Storage]:
-    target = BACKENDS.get(name)
-    if target is None:
-        raise ConfigError(
-            N_("Unknown storage back end {name!r}; valid names: {valid}."),
-            params={"name": name, "valid": ", ".join(sorted(BACKENDS))},
-        )
-    module_name, class_name = target.split(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise ConfigError(
-            N_('The storage back end "{name}" needs a package: pip install {package}'),
-            params={"name": name, "package": REQUIRES.get(name, module_name)},
-        ) from exc
-    cls: type[Storage] = getattr(module, class_name)
-    return cls
+    return REGISTRY.load(name)
 
 
 def get_storage(settings: Any = None) -> Storage:
@@ -67,13 +59,11 @@ def get_storage(settings: Any = None) -> Storage:
     if _override is not None:
         return _override
     if settings is None:
-        from secrets_manager import get_settings
-
         settings = get_settings()
     with _lock:
         if _current is not None and _current[0] is settings:
             return _current[1]
-        store = backend_class(settings.storage.backend).from_settings(settings)
+        store = REGISTRY.build(settings.storage.backend, settings)
         _current = (settings, store)  # holding it keeps `is` meaningful
         return store
 

@@ -7,6 +7,8 @@ network, no model download. See :mod:`providers.local.pipeline` for the stages a
 
 from __future__ import annotations
 
+from typing import Any
+
 from providers.base import (
     Capabilities,
     GenerationRequest,
@@ -25,6 +27,10 @@ class LocalProvider(Provider):
     """Photo + script -> talking MP4 on this machine. Always available; free."""
 
     name = "local"
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> LocalProvider:
+        return cls(min_face_px=settings.limits.min_face_px)
 
     def __init__(self, *, min_face_px: int = 120, max_script_chars: int = MAX_SCRIPT_CHARS) -> None:
         self.min_face_px = min_face_px
