@@ -40,7 +40,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from errors import N_, PhotoError, ScriptError
 from secrets_manager import get_settings
-from services import ratelimit
+from services import image_limits, ratelimit
 
 MB = 1024 * 1024
 FORMATS = ("JPEG", "PNG", "WEBP")
@@ -107,13 +107,11 @@ def prepare_photo(
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             im = Image.open(io.BytesIO(data), formats=FORMATS)
         fmt = im.format or ""
-        w, h = im.size
-        if w * h > limit_px:
-            raise PhotoError(
-                N_("The photo is {mp:.1f} megapixels; the limit is {limit:g}."),
-                params={"mp": w * h / 1e6, "limit": max_megapixels},
-            )
-        im.load()
+        frames = int(getattr(im, "n_frames", 1) or 1)
+        # Size, aspect and pixel budget from the header, then a decode bounded in memory.
+        im = image_limits.decode_within_limits(
+            im, max_megapixels=max_megapixels, min_side_px=min_side_px, max_side_px=max_side_px
+        )
     except Image.DecompressionBombError as exc:
         raise PhotoError(
             N_("The photo has far too many pixels; the limit is {limit:g} megapixels."),
@@ -127,7 +125,6 @@ def prepare_photo(
     except (OSError, SyntaxError, ValueError) as exc:  # truncated or corrupt data
         raise PhotoError(N_("The photo file is damaged or incomplete."), detail=str(exc)) from exc
 
-    frames = int(getattr(im, "n_frames", 1) or 1)
     if fmt == "MPO":
         fmt = "JPEG"  # a still with auxiliary pictures; load() read the primary one
     elif frames > 1:
