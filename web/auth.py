@@ -25,6 +25,7 @@ from starlette.routing import BaseRoute, Route
 from errors import InvalidToken
 from secrets_manager import get_settings
 from services import ratelimit, sessions
+from web.body import read_capped, too_large
 
 log = logging.getLogger("talkingphoto.api")
 MAX_BODY_BYTES = 4096
@@ -52,9 +53,9 @@ def _client(request: Request) -> str:
 async def start_session(request: Request) -> Response:
     if not _same_origin(request):
         return JSONResponse({"error": "cross-site request refused"}, 403, headers=_NO_STORE)
-    raw = await request.body()
-    if len(raw) > MAX_BODY_BYTES:
-        return JSONResponse({"error": "body too large"}, 413, headers=_NO_STORE)
+    raw = await read_capped(request, MAX_BODY_BYTES)
+    if raw is None:
+        return too_large(_NO_STORE)
     values = parse_qs(raw.decode("utf-8", "replace")).get("token") or [""]
     token = values[0]
     if not token:

@@ -9,19 +9,20 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
 from payments.webhooks import handle_razorpay, handle_stripe
+from web.body import read_capped, too_large
 
 MAX_BODY_BYTES = 1_000_000
 
 
 async def _body(request: Request) -> bytes | None:
-    raw = await request.body()
-    return raw if len(raw) <= MAX_BODY_BYTES else None
+    """The raw body, read with a cap while streaming (``None``: over ``MAX_BODY_BYTES``)."""
+    return await read_capped(request, MAX_BODY_BYTES)
 
 
 async def stripe_webhook(request: Request) -> JSONResponse:
     raw = await _body(request)
     if raw is None:
-        return JSONResponse({"error": "body too large"}, status_code=413)
+        return too_large()
     status, body = await run_in_threadpool(
         handle_stripe, raw, request.headers.get("stripe-signature")
     )
@@ -31,7 +32,7 @@ async def stripe_webhook(request: Request) -> JSONResponse:
 async def razorpay_webhook(request: Request) -> JSONResponse:
     raw = await _body(request)
     if raw is None:
-        return JSONResponse({"error": "body too large"}, status_code=413)
+        return too_large()
     status, body = await run_in_threadpool(
         handle_razorpay,
         raw,
