@@ -195,6 +195,10 @@ def test_generate_json_and_srt(
 
 
 @pytest.mark.slow
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_interrupt_leaves_nothing(
     tmp_path: Path, inputs: dict[str, Path], env: dict[str, str]
 ) -> None:
@@ -223,6 +227,9 @@ def test_interrupt_leaves_nothing(
         text=True,
         env=env,
         cwd=tmp_path,
+        # Ctrl-C as a terminal delivers it: pytest may run with SIGINT ignored (a background
+        # job in a script), and an ignored signal stays ignored across exec.
+        preexec_fn=_default_sigint,
     )
     # Wait until the encoder is writing inside the hidden work folder, then press Ctrl-C.
     deadline = time.monotonic() + 120
