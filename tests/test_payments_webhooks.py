@@ -293,3 +293,44 @@ def test_the_running_app_serves_the_webhook_routes(tmp_path) -> None:
             status, body = _post(f"{base}/api/webhooks/{gateway}", b"{}", {})
             assert status == 404
             assert body == {"error": f"{gateway} webhooks are not configured"}
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        "[1,2,3]",
+        '{"id": "evt_x", "type": "checkout.session.completed", "data": "x"}',
+        '{"id": "evt_x", "type": "checkout.session.completed", "data": {"object": [1]}}',
+        '{"id": "' + "e" * 300 + '", "type": "checkout.session.expired", "data": {}}',
+    ],
+    ids=["list", "data-string", "object-list", "long-id"],
+)
+def test_a_signed_but_malformed_stripe_event_is_400_not_500(
+    api: str, fake_stripe, buyer, whsec: str, payload: str
+) -> None:
+    status, body = _stripe_post(api, payload, whsec)
+    assert (status, body) == (400, {"error": "invalid signature or payload"})
+    with session_scope() as session:
+        assert session.scalar(select(func.count()).select_from(WebhookEvent)) == 0
+
+
+@pytest.mark.parametrize(
+    ("payload", "event_id"),
+    [
+        ('{"event": "payment_link.paid", "payload": "str"}', "evt_a"),
+        ('{"event": "payment_link.paid", "payload": {"payment_link": {"entity": [1]}}}', "evt_b"),
+        ('{"event": "payment_link.expired", "payload": {}}', "e" * 5000),
+    ],
+    ids=["payload-string", "entity-list", "long-event-id"],
+)
+def test_a_signed_but_malformed_razorpay_event_is_400_not_500(
+    api: str, fake_razorpay, buyer, payload: str, event_id: str
+) -> None:
+    from secrets_manager import get_settings
+
+    secret = get_settings().razorpay.webhook_secret
+    assert secret is not None
+    status, body = _razorpay_post(api, payload, secret.get_secret_value(), event_id)
+    assert (status, body) == (400, {"error": "invalid signature or payload"})
+    with session_scope() as session:
+        assert session.scalar(select(func.count()).select_from(WebhookEvent)) == 0

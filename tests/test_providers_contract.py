@@ -1,4 +1,5 @@
-"""One contract every cloud adapter keeps, run against each vendor's loopback fake.
+"""One contract every provider keeps: the cloud adapters against each vendor's loopback fake,
+and the parts that apply to any provider (the local engine included) at the end.
 
 The fakes follow the documented contracts (tests/fakes/<vendor>.py); the adapters get an
 injected clock, so polling and Retry-After waits cost no real time. Only the timeout test
@@ -11,13 +12,17 @@ import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from PIL import Image
 
+import providers
 from errors import (
+    InputError,
     JobCancelled,
+    LanguageError,
     ProviderAuthError,
     ProviderError,
     ProviderOutOfCredit,
@@ -25,15 +30,22 @@ from errors import (
     ProviderRejected,
     ProviderTimeout,
     ProviderUnavailable,
+    ScriptError,
 )
-from providers.base import CancelToken, GenerationRequest, JobContext
+from providers.base import CancelToken, GenerationRequest, JobContext, Provider
 from providers.cloud import CloudProvider
 from providers.d_id import DIdProvider
 from providers.heygen import HeyGenProvider
 from providers.local.encode import probe
 from providers.luma import LumaProvider
 from providers.synthesia import SynthesiaProvider
-from secrets_manager import DIdSettings, HeyGenSettings, LumaAISettings, SynthesiaSettings
+from secrets_manager import (
+    DIdSettings,
+    HeyGenSettings,
+    LumaAISettings,
+    SynthesiaSettings,
+    get_settings,
+)
 from tests.fakes.d_id import DIdServer
 from tests.fakes.heygen import HeyGenServer
 from tests.fakes.luma import LumaServer
@@ -397,18 +409,6 @@ def test_a_5xx_on_a_poll_is_retried(
     assert 1.0 in clock.slept and 2.0 in clock.slept  # backoff doubles
 
 
-def test_adapters_import_no_streamlit() -> None:
-    import subprocess
-    import sys
-
-    code = (
-        "import sys, providers.d_id, providers.heygen, providers.synthesia, providers.luma, "
-        "providers.router; assert 'streamlit' not in sys.modules"
-    )
-    root = Path(__file__).resolve().parents[1]
-    subprocess.run([sys.executable, "-c", code], cwd=root, check=True)
-
-
 def test_resuming_a_job_the_vendor_no_longer_has_is_unavailable(
     vendor: Vendor, server: VendorServer, clock: FakeClock, photo: Path, tmp_path: Path
 ) -> None:
@@ -417,3 +417,93 @@ def test_resuming_a_job_the_vendor_no_longer_has_is_unavailable(
         make(vendor, server, clock).generate(request(photo), run.ctx)
     assert "no longer has this video" in info.value.user_message
     assert server.creates == 0  # never a silent second create
+
+
+# ------------------------------------------------------------- every provider, local too
+
+PROVIDERS = ["local", *(v.name for v in VENDORS)]
+
+
+@pytest.fixture(params=PROVIDERS)
+def any_provider(request: pytest.FixtureRequest) -> Iterator[tuple[Provider, VendorServer | None]]:
+    """Each provider built the way the app builds it: from settings, by its registry name."""
+    name = request.param
+    if name == "local":
+        settings = SimpleNamespace(limits=SimpleNamespace(min_face_px=77))
+        yield providers.provider_class(name).from_settings(settings), None
+        return
+    vendor = next(v for v in VENDORS if v.name == name)
+    with vendor.server() as fake:
+        config = vendor.settings(api_key=fake.api_key, base_url=fake.url, **vendor.extra)
+        settings = SimpleNamespace(**{vendor.provider.section: config})
+        yield providers.provider_class(name).from_settings(settings), fake
+
+
+def test_every_provider_is_built_from_its_own_settings(
+    any_provider: tuple[Provider, VendorServer | None],
+) -> None:
+    provider, server = any_provider
+    assert provider.name in providers.available()
+    if server is None:
+        assert provider.min_face_px == 77  # type: ignore[attr-defined]
+    else:
+        assert provider.config.base_url == server.url  # type: ignore[attr-defined]
+
+
+def test_every_provider_says_what_it_can_do_without_the_network(
+    any_provider: tuple[Provider, VendorServer | None],
+) -> None:
+    provider, server = any_provider
+    caps = provider.capabilities()
+    assert caps.languages and caps.resolutions and caps.aspects and caps.max_script_chars > 0
+    assert server is None or server.requests == []
+
+
+@pytest.mark.parametrize(
+    ("change", "error"),
+    [
+        ({"language": "xx"}, LanguageError),
+        ({"resolution": 123}, InputError),
+        ({"aspect": "2:1"}, InputError),
+        ({"script": "   "}, ScriptError),
+        ({"speed": 9.0}, InputError),
+    ],
+    ids=["language", "resolution", "aspect", "empty-script", "speed"],
+)
+def test_every_provider_refuses_bad_input_before_any_work(
+    any_provider: tuple[Provider, VendorServer | None],
+    photo: Path,
+    change: dict[str, Any],
+    error: type[Exception],
+) -> None:
+    provider, server = any_provider
+    with pytest.raises(error):
+        provider.validate(request(photo, **change))
+    assert server is None or server.creates == 0
+
+
+@pytest.mark.slow
+def test_the_local_engine_makes_a_playable_mp4_with_sound(
+    astronaut_path: Path, tmp_path: Path
+) -> None:
+    provider = providers.from_settings("local", get_settings())
+    stages: list[tuple[str, float]] = []
+    ctx = JobContext(work_dir=tmp_path / "work", progress=lambda s, p: stages.append((s, p)))
+    result = provider.generate(request(astronaut_path, resolution=480), ctx)
+    info = probe(result.video_path)
+    assert info.video_codec == "h264" and info.audio_codec == "aac"
+    assert result.provider == "local" and result.duration_s == pytest.approx(info.duration_s, 0.1)
+    percents = [p for _, p in stages]
+    assert percents == sorted(percents)
+
+
+def test_the_local_engine_stops_when_cancelled_and_leaves_no_video(
+    astronaut_path: Path, tmp_path: Path
+) -> None:
+    provider = providers.from_settings("local", get_settings())
+    token = CancelToken()
+    token.cancel()
+    ctx = JobContext(work_dir=tmp_path / "work", cancel=token)
+    with pytest.raises(JobCancelled):
+        provider.generate(request(astronaut_path, resolution=480), ctx)
+    assert not list((tmp_path / "work").rglob("*.mp4"))
