@@ -256,6 +256,7 @@ else:
     app = st.App(
         __file__,
         routes=web.ROUTES,
+        middleware=web.MIDDLEWARE,
         lifespan=web.lifespan,
         on_script_error=_on_script_error,
     )

@@ -92,10 +92,12 @@ def build_parser() -> argparse.ArgumentParser:
     health = sub.add_parser("health", help="status of the app (the same as GET /api/health)")
     health.add_argument("--json", action="store_true", help="print the JSON report")
     health.add_argument(
-        "--check-keys",
+        "--no-probes",
         action="store_true",
-        help="call each configured provider's key check (network) first",
+        help="skip the provider key checks and the remote storage probe (network)",
     )
+    # Probing is the default now; the old opt-in flag is still accepted.
+    health.add_argument("--check-keys", action="store_true", help=argparse.SUPPRESS)
 
     backup = sub.add_parser("backup", help="copy the database and media, with checksums")
     backup.add_argument("--out", type=Path, required=True, help="a new or empty folder")
@@ -122,9 +124,13 @@ def cmd_backup(args: argparse.Namespace) -> None:
 
 
 def cmd_health(args: argparse.Namespace) -> int:
-    """Print the health report; exit 1 when the status is down (like HTTP 503)."""
+    """Print the health report; exit 1 when the status is down (like HTTP 503).
 
-    if args.check_keys:
+    A fresh process has no background checks yet, so it runs the provider key checks and the
+    remote storage probe itself (network; ``--no-probes`` skips them and such providers read
+    ``pending``)."""
+
+    if not args.no_probes:
         health_monitor.check_provider_keys()
         health_monitor.probe_remote_storage()
     report = health_monitor.snapshot().to_json()

@@ -45,7 +45,7 @@ from sqlalchemy import delete, select
 import observability.probes as checks_
 from db.models import HealthSample, utcnow
 from db.session import read_scope, session_scope
-from errors import N_, render
+from errors import N_, TalkingPhotoError, render
 from observability import alerts
 from observability.probes import (
     REQUESTS,
@@ -115,9 +115,10 @@ class Snapshot:
     took_ms: float
 
     def to_json(self) -> dict[str, Any]:
-        """The body of ``GET /api/health``: no secrets, no personal data."""
+        """The body of ``GET /api/health``: no secrets, no personal data. Its status is
+        ``pending`` instead of ``ok`` while a configured provider's first key check is out."""
         return {
-            "status": self.status,
+            "status": "pending" if self.status == "ok" and self.pending else self.status,
             "reasons": [
                 {"check": r.check, "severity": r.severity, "message": scrub(r.text)}
                 for r in self.reasons
@@ -127,6 +128,13 @@ class Snapshot:
             "took_ms": round(self.took_ms, 1),
             "checks": self.checks,
         }
+
+    @property
+    def pending(self) -> bool:
+        """A configured cloud provider has no key check yet (the first runs in the
+        background after start), so ``ok`` would be a guess."""
+        providers = self.checks.get("providers", {})
+        return any(isinstance(p, dict) and p.get("state") == "pending" for p in providers.values())
 
     def metrics(self) -> dict[str, Any]:
         """The flat figures stored in a :class:`HealthSample` for the charts."""
@@ -156,6 +164,31 @@ class Snapshot:
 # ----------------------------------------------------------------------------------- status
 
 
+_startup_lock = threading.Lock()
+_startup_failure: str | None = None
+
+
+def record_startup_failure(exc: BaseException | None) -> None:
+    """The server's start-up failed (``None``: it succeeded after all). Until then every
+    snapshot is ``down`` with the reason: the error's user message for our own errors, its
+    type name otherwise (never the raw text, which may quote a setting)."""
+    global _startup_failure
+    if exc is None:
+        reason = None
+    elif isinstance(exc, TalkingPhotoError):
+        reason = scrub(exc.user_message)
+    else:
+        reason = type(exc).__name__
+    with _startup_lock:
+        _startup_failure = reason
+
+
+def startup_failure() -> str | None:
+    """Why the server's start-up failed, or ``None``."""
+    with _startup_lock:
+        return _startup_failure
+
+
 def evaluate(checks: dict[str, dict[str, Any]], settings: Settings) -> list[Reason]:
     """The reasons the snapshot is not ``ok``, from the ``[health]`` thresholds."""
     h = settings.health
@@ -163,6 +196,9 @@ def evaluate(checks: dict[str, dict[str, Any]], settings: Settings) -> list[Reas
 
     def add(check: str, severity: str, template: str, **params: Any) -> None:
         reasons.append(Reason(check, severity, template, params))
+
+    if (failure := startup_failure()) is not None:
+        add("startup", "down", N_("The service failed to start: {error}"), error=failure)
 
     if checks.get("database", {}).get("error"):
         add("database", "down", N_("The database does not answer."))
@@ -445,8 +481,9 @@ def stop_sampler(timeout_s: float = 5.0) -> None:
 
 
 def reset_for_tests() -> None:
-    """Forget cached key checks, probes, tools and request stats."""
+    """Forget cached key checks, probes, tools, request stats and a start-up failure."""
     checks_.reset_for_tests()
+    record_startup_failure(None)
 
 
 def format_report(report: dict[str, Any]) -> str:

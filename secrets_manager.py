@@ -393,6 +393,9 @@ class HealthSettings(_Section):
     retention_days: int = Field(14, ge=1, le=365)
     # How often each configured provider's key is checked against its cheap endpoint.
     key_check_every_s: int = Field(300, ge=10, le=86_400)
+    # Bearer token for the detailed GET /api/health (admins' sessions see it too); unset =
+    # only the public status, e.g. for an uptime monitor.
+    token: SecretStr | None = None
 
 
 class AnalyticsSettings(_Section):

@@ -325,6 +325,9 @@ def probe_providers(settings: Settings) -> dict[str, Any]:
     for name in configured_providers(settings):
         check = cached_key_check(name)
         out[name] = {
+            # A cloud provider whose first key check has not come back yet is not known to
+            # work: "pending", never silently "ok".
+            "state": "pending" if check is None and name != "local" else "checked",
             "breaker": breaker_state(name),
             "key_check": None
             if check is None

@@ -20,10 +20,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Route
 
+import health_monitor
 from services import sessions, startup
 from web import auth, health, media, webhooks
+from web.headers import SecurityMiddleware
 
 log = logging.getLogger("talkingphoto.api")
 
@@ -33,6 +36,9 @@ ROUTES: list[BaseRoute] = [
     *media.ROUTES,
     *auth.ROUTES,
 ]
+#: Around every response, Streamlit's included (web/headers.py): security headers, and 503
+#: on the writing routes after a failed start-up.
+MIDDLEWARE: list[Middleware] = [Middleware(SecurityMiddleware)]
 
 
 @asynccontextmanager
@@ -42,6 +48,9 @@ async def lifespan(app: Any) -> AsyncIterator[None]:
         await asyncio.to_thread(startup.start_services)
         startup.start_background()
         sessions.start_route_check()  # can browsers reach our routes (the session cookie)?
-    except Exception:  # the UI shows its own error; the server must still come up
+    except Exception as exc:  # the UI shows its own error; the server must still come up
         log.exception("service start-up failed")
+        # /api/health reads "down" with the reason, and webhooks/sign-in answer 503 (they
+        # would write into a half-started service).
+        health_monitor.record_startup_failure(exc)
     yield
