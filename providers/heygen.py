@@ -35,6 +35,7 @@ from providers.cloud import (
     translate_by_table,
 )
 from providers.http import Deadline, VendorReply
+from providers.local.languages import LANGUAGES
 
 MAX_SCRIPT_CHARS = 5000
 RESOLUTION_NAMES = {720: "720p", 1080: "1080p"}
@@ -115,7 +116,6 @@ class HeyGenProvider(CloudProvider):
     # ------------------------------------------------------------------------ voices
 
     def voices(self, language: str | None = None) -> list[Voice]:
-        from providers.local.languages import LANGUAGES
 
         params: dict[str, Any] = {"type": "public", "limit": 100}
         if language is not None:

@@ -24,6 +24,7 @@ from errors import N_, InputError, ProviderError, ProviderProtocolError, Provide
 from providers.base import NEEDS_PUBLIC_PHOTO, Capabilities, GenerationRequest, JobContext, Voice
 from providers.cloud import CloudProvider, RemoteStatus, State, translate_by_table
 from providers.http import Deadline, VendorReply
+from providers.local.languages import LANGUAGES
 
 MODEL = "ray-2"
 PROMPT = (
@@ -58,7 +59,6 @@ class LumaProvider(CloudProvider):
         return {"Authorization": f"Bearer {key}"}
 
     def capabilities(self) -> Capabilities:
-        from providers.local.languages import LANGUAGES
 
         return Capabilities(
             languages=frozenset(LANGUAGES),  # the speech is ours

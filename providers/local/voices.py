@@ -24,6 +24,7 @@ from pathlib import Path
 from errors import N_, ConfigError, TalkingPhotoError, VoiceError
 from providers.base import Voice
 from providers.local.languages import LANGUAGES, get_language
+from secrets_manager import get_settings
 
 log = logging.getLogger(__name__)
 
@@ -151,10 +152,6 @@ def _build(extra: list[VoiceSpec]) -> dict[str, VoiceSpec]:
 
 def _settings_voice_paths() -> list[str]:
     """Extra voice paths from settings when the app did not call :func:`configure`."""
-    try:
-        from secrets_manager import get_settings
-    except ImportError:  # engine used without the app (CLI, tests, workers)
-        return []
     try:
         return list(get_settings().providers.piper_voices)
     except (AttributeError, TalkingPhotoError) as exc:
