@@ -212,3 +212,28 @@ def test_cli_health_probes_an_unreachable_provider(env: Callable[..., None]) -> 
     assert [r["check"] for r in probed["reasons"]] == ["provider:d_id"]
     skipped = json.loads(_cli("--no-probes").stdout)
     assert skipped["status"] == "pending"
+
+
+def test_production_without_a_base_url_does_not_start(
+    env: Callable[..., None], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Absolute URLs come from ``[app] base_url`` (item 5), so production requires it."""
+    import asyncio
+
+    from services import startup
+
+    started: list[int] = []
+    monkeypatch.setattr(startup, "start_services", lambda: started.append(1))
+    env(app__environment="production", jwt__secret_key="j" * 40)
+
+    async def run() -> None:
+        async with web.lifespan(None):
+            pass
+
+    asyncio.run(run())
+    assert started == []
+    assert health_monitor.startup_failure() == (
+        "Set [app] base_url to the app's public address (required in production)."
+    )
+    env(app__base_url="https://talkingphoto.example")
+    web.require_base_url()  # set: no error

@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -183,3 +184,50 @@ def test_remote_back_ends_redirect_to_their_signed_url(base_url: str, foundation
     assert answer.status_code == 302
     assert answer.headers["Location"] == f"https://bucket.example/{KEY}?X-Amz-Expires=3600"
     assert answer.headers["Cache-Control"] == "no-store"
+
+
+# ------------------------------------------------------------------ Hardening v2 (items 5, 8)
+
+
+def test_a_matching_if_none_match_is_304_without_the_body(base_url: str, stored: str) -> None:
+    first = requests.get(url_for(base_url), timeout=10)
+    etag = first.headers["ETag"]
+    again = requests.get(url_for(base_url), headers={"If-None-Match": etag}, timeout=10)
+    assert again.status_code == 304  # today: 200 and the whole megabyte again
+    assert again.content == b""
+    assert again.headers["ETag"] == etag
+    assert again.headers["Cache-Control"] == first.headers["Cache-Control"]
+    listed = requests.get(
+        url_for(base_url), headers={"If-None-Match": f'"other", W/{etag}'}, timeout=10
+    )
+    assert listed.status_code == 304
+    other = requests.get(url_for(base_url), headers={"If-None-Match": '"other"'}, timeout=10)
+    assert other.status_code == 200 and other.content == VIDEO
+
+
+def test_the_share_preview_ignores_a_forged_host_header(
+    jobs_env: object, settings_env: Any
+) -> None:
+    """og:url, og:video, og:image, the refresh and the link: all from ``[app] base_url``."""
+    import re
+
+    from services import accounts, sharing
+    from tests.test_sharing import make_video
+
+    settings_env(
+        app__base_url="https://talkingphoto.example", features__enable_social_sharing="true"
+    )
+    user = accounts.current_user()
+    made = sharing.create(make_video(user.id).id, user.id, title="Mine")
+    with serve() as base:
+        answer = requests.get(
+            f"{base}{made.path}",
+            headers={"Host": "evil.example", "X-Forwarded-Host": "evil.example"},
+            timeout=10,
+        )
+    assert answer.status_code == 200
+    assert 'property="og:video"' in answer.text
+    assert "evil.example" not in answer.text  # today: og:url, og:video, the refresh, the link
+    urls = re.findall(r"https?://[^\"'\s<>]+", answer.text)
+    assert len(urls) >= 4
+    assert all(u.startswith("https://talkingphoto.example/") for u in urls), urls

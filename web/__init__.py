@@ -24,6 +24,8 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Route
 
 import health_monitor
+from errors import N_, ConfigError
+from secrets_manager import get_settings
 from services import sessions, startup
 from web import auth, health, media, webhooks
 from web.headers import SecurityMiddleware
@@ -41,10 +43,21 @@ ROUTES: list[BaseRoute] = [
 MIDDLEWARE: list[Middleware] = [Middleware(SecurityMiddleware)]
 
 
+def require_base_url() -> None:
+    """Production needs ``[app] base_url`` set: share previews, checkout returns and e-mails
+    build their absolute URLs from it (never from a request's ``Host`` header)."""
+    settings = get_settings()
+    if settings.is_production and "base_url" not in settings.app.model_fields_set:
+        raise ConfigError(
+            N_("Set [app] base_url to the app's public address (required in production).")
+        )
+
+
 @asynccontextmanager
 async def lifespan(app: Any) -> AsyncIterator[None]:
     """Start services when the server starts, so /api/health works before any browser visits."""
     try:
+        require_base_url()
         await asyncio.to_thread(startup.start_services)
         startup.start_background()
         sessions.start_route_check()  # can browsers reach our routes (the session cookie)?

@@ -8,7 +8,8 @@ one key; the route never takes a key or a path from the URL. Answers:
   multi-range too; ``Content-Range``), 416 for a range past the end (Starlette's FileResponse
   reads the file in chunks: a video is never loaded into memory);
 * ``Cache-Control: private`` for the token's remaining life (the content under a token never
-  changes), ``Accept-Ranges``, ``ETag``/``Last-Modified`` (conditional requests),
+  changes), ``Accept-Ranges``, ``ETag``/``Last-Modified``; 304 for a matching
+  ``If-None-Match``,
   ``X-Content-Type-Options: nosniff``; ``Content-Disposition: attachment`` for downloads;
 * 403 for a forged or expired token or a revoked share link, 404 for a missing file;
 * remote back ends (S3, Cloudinary): 302 to their own signed URL (``no-store``).
@@ -17,7 +18,8 @@ one key; the route never takes a key or a path from the URL. Answers:
 serves one static ``index.html`` and adds everything else with JavaScript, which link-preview
 crawlers (WhatsApp, Facebook, X, LinkedIn) do not run. This route answers a small HTML page
 with ``og:title``/``og:video``/``og:image`` and sends browsers on to ``/share?t=<token>``
-(meta refresh, so crawlers stay and read the tags). It never counts a view.
+(meta refresh, so crawlers stay and read the tags). It never counts a view. Its absolute URLs
+come from ``[app] base_url``, never from the request's ``Host`` header.
 
 Sync endpoints: Starlette runs them in its thread pool, so the DB and disk never block the loop.
 """
@@ -82,7 +84,7 @@ def media(request: Request) -> Response:
     expires = claims.get("e")
     remaining = int(float(str(expires)) - time.time()) if expires is not None else MAX_CACHE_S
     max_age = max(0, min(MAX_CACHE_S, remaining))
-    return FileResponse(
+    response = FileResponse(
         path,
         media_type=storage.content_type(key),
         filename=download_name,
@@ -91,7 +93,22 @@ def media(request: Request) -> Response:
             "Cache-Control": f"private, max-age={max_age}",
             "X-Content-Type-Options": "nosniff",
         },
+        stat_result=path.stat(),  # sets ETag and Last-Modified now, for the check below
     )
+    if _not_modified(request.headers.get("if-none-match"), response.headers.get("etag")):
+        keep = ("etag", "cache-control", "last-modified", "x-content-type-options")
+        return Response(
+            status_code=304, headers={k: v for k, v in response.headers.items() if k in keep}
+        )
+    return response
+
+
+def _not_modified(if_none_match: str | None, etag: str | None) -> bool:
+    """RFC 9110 13.1.2: weak comparison against each listed tag, or ``*``."""
+    if not if_none_match or not etag:
+        return False
+    wanted = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
+    return "*" in wanted or etag.removeprefix("W/") in wanted
 
 
 def _remote_expiry() -> int:
@@ -116,7 +133,9 @@ PREVIEW = """<!doctype html>
 
 def share_preview(request: Request) -> HTMLResponse:
     token = request.path_params["token"]
-    base = str(request.base_url).rstrip("/")
+    # Every absolute URL from the configured public address, never from the request's Host
+    # header (which anyone can set: a poisoned preview cached by a crawler or a proxy).
+    base = get_settings().app.base_url.rstrip("/")
     page = f"{base}/{sharing.SHARE_PAGE}?t={quote(token, safe='')}"
     title, tags, og_type, card = "TalkingPhoto", "", "website", "summary"
     try:
