@@ -43,7 +43,7 @@ from typing import Any
 from sqlalchemy import delete, select
 
 import observability.probes as checks_
-from db.models import HealthSample, utcnow
+from db.models import HealthSample, WebhookEvent, utcnow
 from db.session import read_scope, session_scope
 from errors import N_, TalkingPhotoError, render
 from observability import alerts
@@ -382,6 +382,19 @@ def prune_samples(now: dt.datetime | None = None, settings: Settings | None = No
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
+#: Webhook deliveries are remembered (a replayed event id is ignored) for longer than the
+#: gateways retry: Stripe for up to 3 days, Razorpay for 24 hours. Older ones are pruned, so
+#: the table (and the health count over it) stays bounded.
+WEBHOOK_EVENTS_KEEP = dt.timedelta(days=7)
+
+
+def prune_webhook_events(now: dt.datetime | None = None) -> int:
+    cutoff = (now or utcnow()) - WEBHOOK_EVENTS_KEEP
+    with session_scope() as session:
+        result = session.execute(delete(WebhookEvent).where(WebhookEvent.received_at < cutoff))
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
 def load_samples(since: dt.datetime, max_points: int = 720) -> list[dict[str, Any]]:
     """Samples since ``since``, oldest first, thinned evenly to at most ``max_points``."""
     with read_scope() as db:
@@ -420,6 +433,7 @@ class Sampler:
         if now >= self._next_prune:
             self._next_prune = now + 3600
             prune_samples(settings=settings)
+            prune_webhook_events()
         return max(0.5, min(self._next_keys, self._next_sample) - self._clock())
 
     def _run_checks(self, settings: Settings, background: bool) -> None:

@@ -18,6 +18,8 @@ queue behind a worker saving progress.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -88,6 +90,20 @@ def _sqlite_on_begin(conn: Connection) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _private_database_file(path: Path) -> None:
+    """The SQLite file 0600 (SQLite gives its -wal/-shm files the same mode) and, when it
+    lives in the data folder, that folder 0700: accounts, sessions and purchases are
+    nobody else's business on a shared machine. A folder we did not choose is left alone."""
+    data_dir = get_settings().app.data_dir
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if path.parent.resolve() == data_dir.resolve():
+        os.chmod(path.parent, 0o700)
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    for name in (path.name, f"{path.name}-wal", f"{path.name}-shm", f"{path.name}-journal"):
+        with contextlib.suppress(FileNotFoundError):  # files from before this rule
+            os.chmod(path.with_name(name), 0o600)
+
+
 def _engine_and_sessionmakers() -> tuple[Engine, sessionmaker[Session], sessionmaker[Session]]:
     url = database_url()
     with _lock:
@@ -96,7 +112,7 @@ def _engine_and_sessionmakers() -> tuple[Engine, sessionmaker[Session], sessionm
             parsed = make_url(url)
             on_disk = parsed.database not in (None, "", ":memory:")
             if parsed.get_backend_name() == "sqlite" and on_disk:
-                Path(str(parsed.database)).parent.mkdir(parents=True, exist_ok=True)
+                _private_database_file(Path(str(parsed.database)))
             engine = create_app_engine(url, echo=get_settings().database.echo)
             init_db(engine)
             reader = engine.execution_options(**{READ_ONLY: True})

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select, text
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
@@ -84,3 +85,92 @@ def test_a_small_body_still_reaches_the_handler(client: TestClient) -> None:
     response = client.post("/api/auth/session", content=b"token=nope")
     assert response.status_code == 400
     assert response.json() == {"error": "invalid or used hand-off"}
+
+
+# ------------------------------------------------------------- item 8: headers and files
+
+
+@pytest.fixture
+def guarded(foundation_env: Path) -> Iterator[TestClient]:
+    app = Starlette(routes=web.ROUTES, middleware=web.MIDDLEWARE)
+    with TestClient(app, base_url="http://127.0.0.1") as c:
+        yield c
+
+
+def test_our_routes_carry_the_security_headers(guarded: TestClient) -> None:
+    for response in (
+        guarded.get("/api/health"),
+        guarded.get("/api/auth/ping"),
+        guarded.get("/api/media/forged-token"),
+        guarded.post("/api/webhooks/stripe", content=b"x" * 2_000_000),
+    ):
+        csp = response.headers["content-security-policy"]
+        assert "frame-ancestors 'self'" in csp and "object-src 'none'" in csp
+        assert response.headers["x-frame-options"] == "SAMEORIGIN"
+        assert response.headers["referrer-policy"] == "strict-origin-when-cross-origin"
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert "strict-transport-security" not in response.headers  # http://localhost
+
+
+def test_hsts_when_the_public_address_is_https(
+    guarded: TestClient, settings_env: Callable[..., None]
+) -> None:
+    settings_env(app__base_url="https://talkingphoto.example")
+    response = guarded.get("/api/auth/ping")
+    assert response.headers["strict-transport-security"].startswith("max-age=31536000")
+
+
+def test_a_route_keeps_its_own_referrer_policy(guarded: TestClient) -> None:
+    """The share preview sends no referrer at all; the middleware must not loosen that."""
+    response = guarded.get("/api/share/" + "x" * 43)
+    assert response.headers["referrer-policy"] == "no-referrer"
+
+
+def test_the_database_and_data_folder_are_private(foundation_env: Path) -> None:
+    import stat
+
+    from db.session import session_scope
+
+    foundation_env.mkdir(mode=0o755)  # as an earlier version (or a umask of 022) left it
+    with session_scope() as session:
+        session.execute(text("SELECT 1"))
+    db = foundation_env / "talkingphoto.db"
+    assert stat.S_IMODE(foundation_env.stat().st_mode) == 0o700  # today: 0755
+    assert stat.S_IMODE(db.stat().st_mode) == 0o600  # today: 0644
+    wal = foundation_env / "talkingphoto.db-wal"
+    if wal.exists():
+        assert stat.S_IMODE(wal.stat().st_mode) == 0o600
+
+
+def test_webhook_events_are_pruned_past_the_retry_window(foundation_env: Path) -> None:
+    import datetime as dt
+
+    import health_monitor
+    from db.models import WebhookEvent, utcnow
+    from db.session import read_scope, session_scope
+
+    now = utcnow()
+    with session_scope() as session:
+        for i, days in enumerate((0, 3, 6.9, 7.1, 30)):
+            session.add(
+                WebhookEvent(
+                    gateway="stripe",
+                    event_id=f"evt_{i}",
+                    received_at=now - dt.timedelta(days=days),
+                )
+            )
+    assert health_monitor.prune_webhook_events(now) == 2
+    with read_scope() as session:
+        kept = session.scalars(select(WebhookEvent.event_id).order_by(WebhookEvent.id)).all()
+    assert kept == ["evt_0", "evt_1", "evt_2"]  # Stripe retries for 3 days, Razorpay 1
+
+
+def test_the_sampler_prunes_webhook_events(
+    foundation_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import health_monitor
+
+    calls: list[int] = []
+    monkeypatch.setattr(health_monitor, "prune_webhook_events", lambda: calls.append(1) or 0)
+    health_monitor.Sampler(clock=lambda: 0.0).tick(background=False)
+    assert calls == [1]
