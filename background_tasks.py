@@ -7,29 +7,43 @@ The database row is the truth; this module only moves a row through its life:
        └──cancel──> cancelled + refund <── cancel flag seen by the worker
 
 ``run_job(job_id)`` is the whole job function, and the only thing an executor runs, so a
-Celery worker (scale-out) can call it unchanged. Executors implement :class:`Executor`:
-:class:`ThreadPoolJobExecutor` (a bounded pool in the Streamlit process, the default) and
-:class:`SyncExecutor` (inline, for tests). Claiming is an atomic ``UPDATE ... WHERE
-status='queued'``, so a job handed to the runner twice still runs once.
+Celery worker (scale-out) calls it unchanged. Executors implement :class:`Executor`:
+:class:`ThreadPoolJobExecutor` (a bounded pool in the Streamlit process, the default),
+:class:`SyncExecutor` (inline, for tests) and, with ``[jobs] executor = "celery"``,
+``services.celery_app.CeleryExecutor`` (the queue carries only the job id). Claiming is an
+atomic ``UPDATE ... WHERE status='queued'``, so a job handed to the runner twice still runs
+once.
+
+Each claim bumps ``attempts`` and records the worker's name; the claimer then touches
+``heartbeat_at`` every ``[jobs] heartbeat_s`` and writes the outcome only while ``attempts``
+still equals its own claim (a fence). :func:`reap_stale_jobs` (run by the Celery workers on a
+timer, one at a time under a database lock) puts a running job whose heartbeat is older than
+``[jobs] stale_after_s`` back in the queue, so a job whose worker was killed finishes on
+another one; a worker that was only slow finds its claim fenced off and stops.
 
 Workers never import streamlit: pages poll the row (see ``services.jobs.get``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import shutil
+import socket
 import threading
 import time
 import traceback
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import null, select, update
+from sqlalchemy import and_, null, or_, select, text, update
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from db.models import Event, Job, JobAttempt, utcnow
 from db.session import read_scope, session_scope
@@ -53,6 +67,8 @@ PROGRESS_EVERY_S = 0.5  # at most two progress writes per second per job (SQLite
 CANCEL_CHECK_EVERY_S = 0.5  # the cancel flag is read from the database at most this often
 MAX_RESUME_ATTEMPTS = 3  # a cloud job resumed after restarts this often is given up
 DETAIL_MAX_CHARS = 8000
+WORKER_NAME_ENV = "TALKINGPHOTO_WORKER_NAME"
+REAPER_LOCK_KEY = 0x7461_6C6B  # pg_advisory_xact_lock key of the reaper ("talk")
 
 GENERIC_FAILURE = N_(
     "Something went wrong while making your video. Your credits were refunded. Reference: {ref}"
@@ -115,12 +131,25 @@ _runner_lock = threading.Lock()
 
 
 def get_runner() -> Executor:
-    """The process's executor; a :class:`ThreadPoolJobExecutor` unless one was set."""
+    """The process's executor, unless one was set: a :class:`ThreadPoolJobExecutor`, or the
+    Celery one with ``[jobs] executor = "celery"``."""
     global _runner
     with _runner_lock:
         if _runner is None:
-            _runner = ThreadPoolJobExecutor(get_settings().limits.workers)
+            settings = get_settings()
+            if settings.jobs.executor == "celery":
+                # Imported here: Celery is an optional back end the default app never loads.
+                from services.celery_app import CeleryExecutor
+
+                _runner = CeleryExecutor(settings)
+            else:
+                _runner = ThreadPoolJobExecutor(settings.limits.workers)
         return _runner
+
+
+def worker_name() -> str:
+    """This process's name on the job rows: ``TALKINGPHOTO_WORKER_NAME`` or the host name."""
+    return (os.environ.get(WORKER_NAME_ENV) or socket.gethostname())[:100]
 
 
 def set_executor(executor: Executor | None) -> Executor | None:
@@ -153,6 +182,7 @@ class _Claim:
     photo_key: str | None
     remote_id: str | None
     provider_used: str | None
+    attempt: int  # the job's ``attempts`` after this claim: the fence for every write
 
 
 def run_job(job_id: str) -> None:
@@ -162,38 +192,54 @@ def run_job(job_id: str) -> None:
     ``BaseException`` (interpreter shutdown) escapes, leaving the row 'running' for
     :func:`recover_jobs`.
     """
-    claim = _claim(job_id)
+    settings = get_settings()
+    claim = _claim(job_id, worker_name())
     if claim is None:
         return
-    work_dir = get_settings().app.data_dir / "work" / job_id
+    # Per attempt: a re-queued job may land on another worker sharing this disk.
+    work_dir = settings.app.data_dir / "work" / job_id / str(claim.attempt)
+    heartbeat = Heartbeat(job_id, claim.attempt, every_s=settings.jobs.heartbeat_s)
+    fence = claim.attempt
     try:
-        shutil.rmtree(work_dir, ignore_errors=True)  # leftovers of an earlier attempt
+        heartbeat.start()
+        shutil.rmtree(work_dir, ignore_errors=True)  # leftovers of an earlier run
         work_dir.mkdir(parents=True)
-        result = _generate(claim, work_dir)
+        result = _generate(claim, work_dir, heartbeat)
         _succeed(claim, result)
     except JobCancelled:
-        _finish(job_id, "cancelled", None, None)
+        _finish(job_id, "cancelled", None, None, attempt=fence)
     except TalkingPhotoError as exc:
         detail = f"{type(exc).__name__}: {exc.detail or exc.user_message}"
         log.warning("job %s failed: %s", job_id, redact(detail))
-        _finish(job_id, "failed", exc, detail)
+        _finish(job_id, "failed", exc, detail, attempt=fence)
     except Exception:
         # The job boundary: anything unexpected is a bug. The creator gets a safe message and
         # their credits back; the traceback goes to the log under the same reference.
         detail = traceback.format_exc()
         log.error("job %s failed unexpectedly (reference %s)\n%s", job_id, job_id, redact(detail))
-        _finish(job_id, "failed", JobError(GENERIC_FAILURE, params={"ref": job_id}), detail)
+        error = JobError(GENERIC_FAILURE, params={"ref": job_id})
+        _finish(job_id, "failed", error, detail, attempt=fence)
     finally:
+        heartbeat.stop()
         shutil.rmtree(work_dir, ignore_errors=True)
+        with contextlib.suppress(OSError):  # the job's folder, unless another attempt works
+            work_dir.parent.rmdir()
 
 
-def _claim(job_id: str) -> _Claim | None:
+def _claim(job_id: str, worker: str) -> _Claim | None:
     now = utcnow()
     with session_scope() as session:
         claimed = session.execute(
             update(Job)
             .where(Job.id == job_id, Job.status == "queued")
-            .values(status="running", started_at=now, updated_at=now, attempts=Job.attempts + 1)
+            .values(
+                status="running",
+                started_at=now,
+                updated_at=now,
+                attempts=Job.attempts + 1,
+                worker=worker,
+                heartbeat_at=now,
+            )
         ).rowcount  # type: ignore[attr-defined]
         if claimed != 1:
             return None
@@ -207,10 +253,11 @@ def _claim(job_id: str) -> _Claim | None:
             photo_key=job.photo_key,
             remote_id=job.remote_id,
             provider_used=job.provider_used,
+            attempt=job.attempts,
         )
 
 
-def _generate(claim: _Claim, work_dir: Path) -> GenerationResult:
+def _generate(claim: _Claim, work_dir: Path, heartbeat: Heartbeat) -> GenerationResult:
     """The router picks the provider (fallback, breakers) and records each attempt; a job
     with a saved remote id resumes on the provider that accepted it."""
     if claim.photo_key is None or not media.exists(claim.photo_key):
@@ -220,7 +267,8 @@ def _generate(claim: _Claim, work_dir: Path) -> GenerationResult:
     ctx = JobContext(
         work_dir=work_dir,
         progress=ProgressWriter(claim.id),
-        cancel=CancelToken(is_cancelled=CancelPoller(claim.id)),
+        # A claim the reaper took away (our heartbeat went stale) stops the work like a cancel.
+        cancel=CancelToken(is_cancelled=_either(heartbeat.lost.is_set, CancelPoller(claim.id))),
         client_ref=claim.id,
         photo_url=media.public_url(claim.photo_key),
     )
@@ -266,7 +314,7 @@ def _succeed(claim: _Claim, result: GenerationResult) -> None:
     with session_scope() as session:
         done = session.execute(
             update(Job)
-            .where(Job.id == claim.id, Job.status == "running")
+            .where(Job.id == claim.id, Job.status == "running", Job.attempts == claim.attempt)
             .values(
                 status="succeeded",
                 stage="done",
@@ -311,9 +359,13 @@ def _finish(
     error: TalkingPhotoError | None,
     detail: str | None,
     from_statuses: tuple[str, ...] = ("queued", "running"),
+    *,
+    attempt: int | None = None,
 ) -> bool:
     """``from_statuses`` -> failed|cancelled with a refund, in one transaction; False if the
     job was in another state (then nothing changes, so calling this twice refunds once).
+    A worker passes its claim's ``attempt``: once the job was re-queued and claimed again,
+    the old claim's outcome changes nothing.
 
     A failure stores ``error``'s template and params (pages translate them later); a
     cancellation stores no message."""
@@ -323,9 +375,12 @@ def _finish(
         job = session.get(Job, job_id)
         if job is None:
             return False
+        guard = [Job.id == job_id, Job.status.in_(from_statuses)]
+        if attempt is not None:
+            guard.append(Job.attempts == attempt)
         changed = session.execute(
             update(Job)
-            .where(Job.id == job_id, Job.status.in_(from_statuses))
+            .where(*guard)
             .values(
                 status=status,
                 error_message=shown.template if shown else None,
@@ -535,6 +590,61 @@ class CancelPoller:
         return self._cancelled
 
 
+def _either(*checks: Callable[[], bool]) -> Callable[[], bool]:
+    return lambda: any(check() for check in checks)
+
+
+class Heartbeat:
+    """Touches ``heartbeat_at`` of a running job every ``every_s`` seconds from a daemon
+    thread, while the claim (``attempt``) is still the job's. When it is not (the reaper gave
+    the job to another worker, or the row is gone), :attr:`lost` is set and the job stops."""
+
+    def __init__(self, job_id: str, attempt: int, *, every_s: float) -> None:
+        self.job_id = job_id
+        self.attempt = attempt
+        self.every_s = every_s
+        self.lost = threading.Event()
+        self.beats = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"tp-heartbeat-{job_id[:8]}")
+        self._thread.daemon = True
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join(timeout=self.every_s + 5)
+
+    def beat(self) -> bool:
+        """One touch; False once the claim is no longer this job's."""
+        try:
+            with session_scope() as session:
+                touched = session.execute(
+                    update(Job)
+                    .where(
+                        Job.id == self.job_id,
+                        Job.status == "running",
+                        Job.attempts == self.attempt,
+                    )
+                    .values(heartbeat_at=utcnow())
+                ).rowcount  # type: ignore[attr-defined]
+        except OperationalError:
+            log.warning("job %s: heartbeat skipped (database busy)", self.job_id)
+            return True
+        self.beats += 1
+        if touched != 1:
+            self.lost.set()
+            log.warning("job %s: claim %s was taken back; stopping", self.job_id, self.attempt)
+        return touched == 1
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every_s):
+            if not self.beat():
+                return
+
+
 # --------------------------------------------------------------------------------- recovery
 
 
@@ -557,9 +667,12 @@ def recover_jobs() -> RecoveryReport:
 
     Idempotent: a second call finds nothing running and re-submits only still-queued jobs,
     which the atomic claim in :func:`run_job` runs once. With the in-process pool every
-    'running' row at start belongs to a dead process; an external queue (Celery) redelivers
-    its own tasks and must not call this from every web replica.
+    'running' row at start belongs to a dead process. With the Celery executor a running row
+    may belong to a live worker on another machine, so this does nothing there: the workers'
+    :func:`reap_stale_jobs` settles jobs by their heartbeat instead.
     """
+    if get_settings().jobs.executor == "celery":
+        return RecoveryReport()
     failed = cancelled = resumed = 0
     with session_scope() as session:
         stuck = session.execute(
@@ -594,3 +707,74 @@ def recover_jobs() -> RecoveryReport:
     if stuck or queued:
         log.info("job recovery: %s", report)
     return report
+
+
+@dataclass(frozen=True)
+class ReapReport:
+    requeued: tuple[str, ...] = ()
+    failed: int = 0
+    cancelled: int = 0
+    locked_out: bool = False  # another worker held the reaper's lock
+
+
+def _reaper_lock(session: Session) -> bool:
+    """One reaper at a time across workers: a transaction-scoped advisory lock on Postgres
+    (released at commit); SQLite's ``BEGIN IMMEDIATE`` already serialises writers."""
+    if session.get_bind().dialect.name != "postgresql":
+        return True
+    got = session.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": REAPER_LOCK_KEY})
+    return bool(got)
+
+
+def reap_stale_jobs(stale_after_s: float | None = None) -> ReapReport:
+    """Put running jobs whose worker stopped beating back in the queue; returns what moved.
+
+    A job's heartbeat older than ``stale_after_s`` (``[jobs] stale_after_s``) means its
+    worker died (SIGKILL, lost machine): the job goes back to 'queued' and is handed to the
+    runner, and the next claim fences the dead one off. A cloud job keeps its ``remote_id``,
+    so the new worker resumes polling the vendor instead of paying again; the creator's debit
+    was taken once at submit and is never taken again. A job flagged for cancelling is
+    cancelled and refunded; one that has used up ``MAX_RESUME_ATTEMPTS`` claims fails with a
+    refund.
+    """
+    settings = get_settings()
+    stale_s = settings.jobs.stale_after_s if stale_after_s is None else stale_after_s
+    now = utcnow()
+    cutoff = now - timedelta(seconds=stale_s)
+    requeued: list[str] = []
+    give_up: list[tuple[str, bool]] = []
+    with session_scope() as session:
+        if not _reaper_lock(session):
+            return ReapReport(locked_out=True)
+        stale = session.execute(
+            select(Job.id, Job.cancel_requested, Job.attempts, Job.worker).where(
+                Job.status == "running",
+                or_(
+                    Job.heartbeat_at < cutoff,
+                    and_(Job.heartbeat_at.is_(None), Job.updated_at < cutoff),
+                ),
+            )
+        ).all()
+        for job_id, cancel_requested, attempts, worker in stale:
+            if cancel_requested or attempts >= MAX_RESUME_ATTEMPTS:
+                give_up.append((job_id, bool(cancel_requested)))
+                continue
+            moved = session.execute(
+                update(Job)
+                .where(Job.id == job_id, Job.status == "running", Job.attempts == attempts)
+                .values(status="queued", stage="queued", heartbeat_at=None, updated_at=now)
+            ).rowcount  # type: ignore[attr-defined]
+            if moved == 1:
+                requeued.append(job_id)
+                log.warning("job %s: worker %s stopped beating; re-queued", job_id, worker)
+    failed = cancelled = 0
+    for job_id, cancel_requested in give_up:
+        if cancel_requested:
+            cancelled += _finish(job_id, "cancelled", None, None, ("running",))
+        else:
+            detail = f"re-queued {MAX_RESUME_ATTEMPTS} times after its workers stopped"
+            failed += _finish(job_id, "failed", JobError(RESTART_FAILURE), detail, ("running",))
+    runner = get_runner()
+    for job_id in requeued:
+        runner.submit(run_job, job_id)
+    return ReapReport(tuple(requeued), failed, cancelled)

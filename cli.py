@@ -2,6 +2,9 @@
 
     python cli.py generate --photo face.jpg --script "Hello!" --language en --out hello.mp4
     python cli.py voices --language hi
+    python cli.py submit --photo face.jpg --script "Hello!" --language en --email a@b.c --json
+    python cli.py job JOB_ID --json
+    python cli.py worker            # a Celery worker ([jobs] executor = "celery")
 
 On bad input: one line ``error: <message>`` on stderr, exit status 2, nothing written. Other
 failures exit 1 the same way; Ctrl-C exits 130. The video is rendered in a hidden folder next
@@ -11,6 +14,7 @@ to ``--out`` and moved into place only when complete, so no partial file is ever
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
 import shutil
@@ -21,6 +25,7 @@ import uuid
 from pathlib import Path
 from typing import NoReturn
 
+import background_tasks
 import health_monitor
 import providers
 from errors import ConfigError, InputError, TalkingPhotoError
@@ -33,7 +38,7 @@ from providers.base import (
     ProgressCallback,
 )
 from secrets_manager import get_settings
-from services import backup, generation
+from services import accounts, backup, generation, job_status, jobs
 from services.backup import BackupError
 from services.job_spec import JobParams, build_request
 from services.photos import prepare_photo
@@ -105,7 +110,111 @@ def build_parser() -> argparse.ArgumentParser:
     restore = sub.add_parser("restore", help="restore a backup into an empty data folder")
     restore.add_argument("folder", type=Path, help="a folder written by `backup`")
     restore.add_argument("--json", action="store_true")
+
+    submit = sub.add_parser("submit", help="queue a video for a creator (the job runner makes it)")
+    submit.add_argument("--photo", type=Path, help="portrait (JPEG, PNG or WebP)")
+    submit.add_argument("--script", help="what the photo says")
+    submit.add_argument("--language", help="language code, e.g. en, hi")
+    submit.add_argument("--voice", help="voice id; default per language")
+    submit.add_argument("--resolution", type=int, default=720, choices=RESOLUTIONS)
+    submit.add_argument("--provider", default="local", help="as for generate")
+    submit.add_argument(
+        "--email", help="the creator (created with the signup grant if new); default: local"
+    )
+    submit.add_argument(
+        "--csv",
+        type=Path,
+        help="a batch: one job per row, columns photo, script, language and optionally "
+        "voice, resolution, provider, email (blank cells take the options' values)",
+    )
+    submit.add_argument("--json", action="store_true", help='print {"job_id": ...}')
+
+    job = sub.add_parser("job", help="status of a queued or finished job")
+    job.add_argument("job_id")
+    job.add_argument("--json", action="store_true")
+
+    worker = sub.add_parser("worker", help='run a Celery worker ([jobs] executor = "celery")')
+    worker.add_argument("--loglevel", default="INFO")
     return parser
+
+
+def _submit_one(row: dict[str, str], args: argparse.Namespace) -> str:
+    """Queue one job from a row (CSV cells) with the options as defaults; returns its id."""
+
+    def pick(key: str) -> str | None:
+        value = (row.get(key) or "").strip()
+        return value or getattr(args, key)
+
+    photo_path, script, language = pick("photo"), pick("script"), pick("language")
+    if not photo_path or not script or not language:
+        raise InputError("submit needs --photo, --script and --language (or CSV columns).")
+    photo_file = Path(photo_path)
+    if not photo_file.is_file():
+        raise InputError("The photo {photo} does not exist.", params={"photo": photo_file})
+    try:
+        resolution = int(pick("resolution") or 720)
+    except ValueError:
+        raise InputError("The resolution must be a number.") from None
+    limits = get_settings().limits
+    photo = prepare_photo(
+        photo_file.read_bytes(),
+        max_bytes=limits.max_upload_mb * MB,
+        max_megapixels=limits.max_megapixels,
+        min_side_px=limits.min_photo_side_px,
+        max_side_px=limits.max_photo_side_px,
+    )
+    email = pick("email")
+    user = accounts.get_or_create_user(email) if email else accounts.local_user()
+    params = JobParams(
+        language=language,
+        voice=pick("voice"),
+        provider=pick("provider") or "local",
+        resolution=resolution,
+    )
+    return jobs.submit(user.id, photo=photo, script=script, params=params).id
+
+
+def cmd_submit(args: argparse.Namespace) -> None:
+    """Queue jobs and print their ids. With the Celery executor the workers make them; with
+    the thread executor there is no runner outside the app, so each job runs here before
+    its id is printed."""
+
+    if get_settings().jobs.executor == "thread":
+        background_tasks.set_executor(background_tasks.SyncExecutor())
+    if args.csv is not None:
+        if not args.csv.is_file():
+            raise InputError("The CSV file {csv} does not exist.", params={"csv": args.csv})
+        with args.csv.open(newline="", encoding="utf-8") as fh:
+            ids = [_submit_one(row, args) for row in csv.DictReader(fh)]
+        print(json.dumps({"job_ids": ids}) if args.json else "\n".join(ids))
+        return
+    job_id = _submit_one({}, args)
+    print(json.dumps({"job_id": job_id}) if args.json else job_id)
+
+
+def cmd_job(args: argparse.Namespace) -> None:
+    report = job_status.describe(args.job_id)
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+        return
+    duration = f"{report['duration_s']:.1f} s" if report["duration_s"] is not None else "-"
+    print(
+        f"{report['job_id']}: {report['status']} ({report['stage']}, "
+        f"{report['percent']:.0f}%), worker {report['worker'] or '-'}, "
+        f"{report['credits_charged']} credits, video {duration}"
+    )
+    if report["error"]:
+        print(f"error: {report['error']}")
+
+
+def cmd_worker(args: argparse.Namespace) -> None:
+    # Imported here: Celery is loaded only by the processes that use it.
+    from services import workers
+
+    try:
+        workers.run_worker(loglevel=args.loglevel)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
 
 
 def cmd_backup(args: argparse.Namespace) -> None:
@@ -251,6 +360,12 @@ def main(argv: list[str] | None = None) -> int:
             cmd_voices(args)
         elif args.command == "health":
             return cmd_health(args)
+        elif args.command == "submit":
+            cmd_submit(args)
+        elif args.command == "job":
+            cmd_job(args)
+        elif args.command == "worker":
+            cmd_worker(args)
         elif args.command in ("backup", "restore"):
             try:
                 cmd_backup(args)

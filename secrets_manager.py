@@ -33,6 +33,7 @@ import typing
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
@@ -216,6 +217,34 @@ class RateLimitSettings(_Section):
     upload: str = "60/hour"
     generate: str = "20/hour"
     purchase: str = "10/hour"
+
+
+class JobsSettings(_Section):
+    # "thread": a pool of [limits] workers threads inside the app process (no servers).
+    # "celery": jobs go to Celery workers (`python cli.py worker`) through [jobs] broker_url.
+    executor: Literal["thread", "celery"] = "thread"
+    broker_url: str | None = Field(None, repr=False, json_schema_extra={"sensitive": True})
+    # A running job's row is touched this often (seconds) by the worker that holds it.
+    heartbeat_s: float = Field(10.0, ge=0.5, le=600)
+    # A running job whose heartbeat is older than this is re-queued by the reaper (seconds).
+    stale_after_s: float = Field(60.0, ge=2, le=86_400)
+    # How often each worker runs the reaper (seconds); a database lock lets one at a time.
+    reap_every_s: float = Field(15.0, ge=0.5, le=3600)
+
+    @field_validator("broker_url")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("redis://", "rediss://")):
+            raise ValueError("expected a Redis URL such as redis://localhost:6379/0")
+        return value
+
+    @model_validator(mode="after")
+    def _coherent(self) -> JobsSettings:
+        if self.executor == "celery" and not self.broker_url:
+            raise ValueError('executor = "celery" needs broker_url (redis://...)')
+        if self.stale_after_s < 2 * self.heartbeat_s:
+            raise ValueError("stale_after_s must be at least twice heartbeat_s")
+        return self
 
 
 class DatabaseSettings(_Section):
@@ -472,6 +501,7 @@ class Settings(_Section):
     credits: CreditsSettings = Field(default_factory=CreditsSettings)
     accounts: AccountsSettings = Field(default_factory=AccountsSettings)
     ratelimit: RateLimitSettings = Field(default_factory=RateLimitSettings)
+    jobs: JobsSettings = Field(default_factory=JobsSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
     heygen: HeyGenSettings = Field(default_factory=HeyGenSettings)
@@ -516,6 +546,8 @@ class Settings(_Section):
                         found.add(item.get_secret_value())
         if self.database.password:
             found.add(self.database.password)
+        if self.jobs.broker_url and (broker_password := urlsplit(self.jobs.broker_url).password):
+            found.add(broker_password)
         return sorted(found, key=len, reverse=True)
 
 

@@ -199,6 +199,10 @@ class Job(Base):
     remote_id: Mapped[str | None] = mapped_column(String(255))  # cloud vendor's job id
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Scale-out: the worker that holds (or last held, or finished) the job, and when it last
+    # said so; a running job whose heartbeat goes stale is re-queued by the reaper.
+    worker: Mapped[str | None] = mapped_column(String(100))
+    heartbeat_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]

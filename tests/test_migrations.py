@@ -79,7 +79,7 @@ def test_init_on_an_empty_database_creates_every_table(engine: Engine) -> None:
     assert inspect(engine).get_table_names() == []
     init_db(engine)
     assert set(inspect(engine).get_table_names()) == TABLES | {"alembic_version"}
-    assert current_revision(engine) == head() == "0005"
+    assert current_revision(engine) == head() == "0006"
     indexes = {i["name"] for i in inspect(engine).get_indexes("jobs")}
     assert {"ix_jobs_user_id_created_at", "ix_jobs_status"} <= indexes
 
