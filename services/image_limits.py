@@ -13,6 +13,9 @@ Peak memory per upload size: README, "Upload limits" (``benchmarks/bench_abuse_i
 
 from __future__ import annotations
 
+import sys
+
+import numpy as np
 from PIL import Image
 
 from errors import N_, PhotoError
@@ -69,18 +72,38 @@ def load_bounded(im: Image.Image, *, max_side_px: int) -> Image.Image:
         reducible = im
     elif im.mode == "P":
         reducible = im.convert("RGBA" if "transparency" in im.info else "RGB")
+    elif im.mode in _SIXTEEN_BIT:
+        reducible = _eight_bit(im)
     else:
         reducible = im.convert(_WIDEN.get(im.mode, "RGBA"))
-    small = reducible.reduce(factor)
+    if reducible.mode in ("RGBA", "LA"):
+        # Image.reduce() would first convert the whole picture to premultiplied alpha (one
+        # more full-size copy); band by band costs one full-size band at most.
+        bands = [reducible.getchannel(i).reduce(factor) for i in range(len(reducible.mode))]
+        small = Image.merge(reducible.mode, bands)
+    else:
+        small = reducible.reduce(factor)
     # reduce() returns a plain Image: keep the format and the EXIF/XMP orientation with it.
     small.format = im.format
     small.info = dict(im.info)
     return small
 
 
+def _eight_bit(im: Image.Image) -> Image.Image:
+    """A 16-bit greyscale picture as 8-bit ``L`` (the top byte), through numpy: Pillow's
+    route goes through 32-bit ``I``, twice the size of the decoded picture."""
+    pixels = np.asarray(im)  # uint16, little- or big-endian as the mode says
+    big = pixels.dtype.byteorder == ">" or (
+        pixels.dtype.byteorder == "=" and sys.byteorder == "big"
+    )
+    as_bytes = pixels.view(np.uint8).reshape(pixels.shape[0], -1)
+    return Image.fromarray(np.ascontiguousarray(as_bytes[:, 0 if big else 1 :: 2]))
+
+
 # Modes Image.reduce() accepts; the others are converted first (at full size, once).
 _REDUCIBLE = frozenset({"L", "LA", "RGB", "RGBA", "RGBa", "La", "PA", "I", "F", "CMYK"})
-_WIDEN = {"1": "L", "I;16": "I", "I;16B": "I", "I;16L": "I", "I;16N": "I"}
+_WIDEN = {"1": "L"}
+_SIXTEEN_BIT = frozenset({"I;16", "I;16B", "I;16L", "I;16N"})
 
 
 def decode_within_limits(
