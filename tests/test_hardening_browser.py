@@ -30,9 +30,13 @@ document.addEventListener('securitypolicyviolation', e => window.__csp.push(
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    tmp = tmp_path_factory.mktemp("csp")
-    with running_app(tmp, {"TALKINGPHOTO__FEATURES__ENABLE_PAYMENTS": "true"}) as base:
+def server_tmp(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("csp")
+
+
+@pytest.fixture(scope="module")
+def server(server_tmp: Path) -> Iterator[str]:
+    with running_app(server_tmp, {"TALKINGPHOTO__FEATURES__ENABLE_PAYMENTS": "true"}) as base:
         requests.get(base + "/api/health", timeout=10)  # the schema exists once this answers
         yield base
 
@@ -41,7 +45,7 @@ def _make_the_local_user_admin(server_tmp: Path) -> None:
     """The admin pages (Health and Launch numbers draw Vega charts, which need ``eval``)."""
     import sqlite3
 
-    (db,) = server_tmp.glob("**/data/talkingphoto.db")
+    db = server_tmp / "data" / "talkingphoto.db"
     with sqlite3.connect(db) as con:
         con.execute("UPDATE users SET is_admin = 1")
 
@@ -74,9 +78,8 @@ def page(server: str) -> Iterator[Any]:
 
 @pytest.mark.parametrize("path", ["/", "/credits", "/health", "/launch", "/help"])
 def test_the_pages_work_under_the_policy(
-    server: str, page: Any, path: str, tmp_path_factory: pytest.TempPathFactory
+    server: str, server_tmp: Path, page: Any, path: str
 ) -> None:
-    tmp_root = tmp_path_factory.getbasetemp()
     console: list[str] = []
     page.on(
         "console",
@@ -85,7 +88,7 @@ def test_the_pages_work_under_the_policy(
     if path in ("/health", "/launch"):
         page.goto(f"{server}/?lang=en")  # creates the local user
         wait_for_app(page)
-        _make_the_local_user_admin(tmp_root)
+        _make_the_local_user_admin(server_tmp)
     page.goto(f"{server}{path}?lang=en")
     wait_for_app(page)
     page.wait_for_timeout(1500)  # late scripts, fonts, charts
