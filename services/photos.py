@@ -105,7 +105,7 @@ def prepare_photo(
             # below (it knows the size, so its message can say it).
             Image.MAX_IMAGE_PIXELS = limit_px
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            im = Image.open(io.BytesIO(data), formats=FORMATS)
+            im: Image.Image = Image.open(io.BytesIO(data), formats=FORMATS)
         fmt = im.format or ""
         frames = int(getattr(im, "n_frames", 1) or 1)
         # Size, aspect and pixel budget from the header, then a decode bounded in memory.
