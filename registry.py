@@ -53,9 +53,9 @@ class Registry(Generic[T]):
         target = self.entries.get(name)
         if target is None:
             valid = ", ".join(self.names())
-            raise ConfigError(
-                self._unknown, params={"name": name, "valid": valid, "choices": valid}
-            )
+            # The family's own message names the list "valid" or "choices".
+            key = "valid" if "{valid" in self._unknown else "choices"
+            raise ConfigError(self._unknown, params={"name": name, key: valid})
         module_name, _, class_name = target.partition(":")
         try:
             module = importlib.import_module(module_name)
