@@ -168,3 +168,14 @@ def test_many_different_people() -> None:
         except FaceError:
             pass
     assert found >= 22, f"found {found} of {len(faces)}"
+
+
+def test_the_plain_and_the_padded_pass_finding_one_face_is_one_face() -> None:
+    from providers.local.face import _merged
+
+    plain = (100, 120, 200, 200, True)
+    padded = (104, 118, 206, 206, False)  # IoU 0.93 with the plain box, as reported
+    inner = (130, 150, 120, 120, False)  # mostly inside the first
+    other = (420, 130, 180, 180, True)  # a second person beside the first
+    assert _merged([padded, plain, inner]) == [plain]
+    assert _merged([plain, padded, other]) == [plain, other]

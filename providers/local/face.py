@@ -154,7 +154,7 @@ def find_faces(gray: np.ndarray) -> list[tuple[int, int, int, int]]:
             # A face that fills the frame loses its chin/forehead to the edge; a replicated
             # border gives the cascade the context it needs.
             pad = max(small.shape) // 4
-            faces += _verified(gray, _run_cascades(small, scale, pad=pad), strict=False)
+            faces = _merged(faces + _verified(gray, _run_cascades(small, scale, pad=pad), False))
         if faces or final:
             break
     if any(f[4] for f in faces):
@@ -223,6 +223,28 @@ def _verified(
         if eyes or (agreed and not strict):
             out.append((x, y, w, w, eyes))
     return out
+
+
+def _merged(
+    faces: list[tuple[int, int, int, int, bool]],
+) -> list[tuple[int, int, int, int, bool]]:
+    """One box per face: the plain and the padded pass find the same face at slightly
+    different boxes (IoU about 0.9), which must not read as "several faces". Boxes that
+    overlap by half, or where one lies mostly inside the other, are one face; the box with
+    eyes found, then the larger, is kept."""
+    kept: list[tuple[int, int, int, int, bool]] = []
+    for face in sorted(faces, key=lambda f: (f[4], f[2]), reverse=True):
+        box = np.array(face[:4], dtype=float)
+        if all(not _same_face(box, np.array(k[:4], dtype=float)) for k in kept):
+            kept.append(face)
+    return kept
+
+
+def _same_face(a: np.ndarray, b: np.ndarray) -> bool:
+    ix = max(0.0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
+    smaller = min(a[2] * a[3], b[2] * b[3])
+    return _iou(a, b) >= 0.5 or (smaller > 0 and ix * iy / smaller >= 0.8)
 
 
 def _iou(a: np.ndarray, b: np.ndarray) -> float:
