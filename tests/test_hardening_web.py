@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -174,3 +175,52 @@ def test_the_sampler_prunes_webhook_events(
     monkeypatch.setattr(health_monitor, "prune_webhook_events", lambda: calls.append(1) or 0)
     health_monitor.Sampler(clock=lambda: 0.0).tick(background=False)
     assert calls == [1]
+
+
+# ------------------------------------------------ item 7: whom X-Forwarded-For is believed from
+
+
+def _client_seen(trusted_proxies: str, peer: tuple[str, int], forwarded: str | None) -> str:
+    """The address our auth routes count a request by, behind uvicorn's own proxy-header
+    middleware exactly as Streamlit starts it (no proxy options: loopback is trusted)."""
+    from starlette.requests import Request
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route
+    from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+    from secrets_manager import reset_settings_cache
+    from web import auth
+
+    def echo(request: Request) -> PlainTextResponse:
+        return PlainTextResponse(auth._client(request))
+
+    os.environ["TALKINGPHOTO__RATELIMIT__TRUSTED_PROXIES"] = trusted_proxies
+    reset_settings_cache()
+    try:
+        app = ProxyHeadersMiddleware(
+            Starlette(routes=[Route("/echo", echo)], middleware=web.MIDDLEWARE),
+            trusted_hosts="127.0.0.1,::1",
+        )
+        headers = {"X-Forwarded-For": forwarded} if forwarded else {}
+        with TestClient(app, client=peer) as c:
+            return c.get("/echo", headers=headers).text
+    finally:
+        del os.environ["TALKINGPHOTO__RATELIMIT__TRUSTED_PROXIES"]
+        reset_settings_cache()
+
+
+def test_forwarded_for_is_ignored_unless_the_proxy_is_trusted(foundation_env: Path) -> None:
+    # A same-host proxy that passes the header on: without [ratelimit] trusted_proxies every
+    # made-up address would be a fresh throttle bucket (today: "6.6.6.1", "6.6.6.2", ...).
+    seen = {_client_seen("[]", ("127.0.0.1", 40000), f"6.6.6.{i}") for i in range(5)}
+    assert seen == {"127.0.0.1"}
+
+
+def test_forwarded_for_is_believed_from_a_trusted_proxy(foundation_env: Path) -> None:
+    seen = _client_seen('["127.0.0.1"]', ("127.0.0.1", 40000), "6.6.6.6, 203.0.113.9")
+    assert seen == "203.0.113.9"  # the right-most address the proxy itself saw
+
+
+def test_a_direct_client_is_counted_by_its_socket(foundation_env: Path) -> None:
+    assert _client_seen("[]", ("198.51.100.7", 40000), "6.6.6.6") == "198.51.100.7"
+    assert _client_seen("[]", ("198.51.100.7", 40000), None) == "198.51.100.7"
