@@ -58,7 +58,7 @@ from services.job_spec import (
     RESULT_COLUMNS,
     JobParams,
     build_request,
-    job_cost,
+    final_cost,
 )
 
 log = logging.getLogger("talkingphoto.jobs")
@@ -333,18 +333,21 @@ def _succeed(claim: _Claim, result: GenerationResult) -> None:
             )
         ).rowcount  # type: ignore[attr-defined]
         if done == 1:
-            _charge_provider_used(session, claim, used)
+            _charge_provider_used(session, claim, used, float(result.duration_s))
     if done != 1:  # deleted (or finished elsewhere) while we rendered: keep no orphans
         for key in keys.values():
             media.delete(key)
 
 
-def _charge_provider_used(session: Any, claim: _Claim, used: str) -> None:
-    """The creator pays the price of the provider that made the video: when it is not the
-    one charged at submit (auto fell back), one ``job:<id>:adjust`` entry settles the
-    difference, so the job's ledger entries add up to exactly that price."""
-    final = job_cost(claim.script, JobParams.from_dict(claim.params), used)
-    if credits.adjust_job(session, claim.user_id, claim.id, final, f"price of {used}"):
+def _charge_provider_used(session: Any, claim: _Claim, used: str, duration_s: float) -> None:
+    """The creator pays the price of the provider that made the video, for the length it
+    really has (``job_spec.final_cost``): when that differs from the estimate charged at
+    submit (auto fell back, or the video is shorter), one ``job:<id>:adjust`` entry settles
+    the difference, so the job's ledger entries add up to exactly that price."""
+    params = JobParams.from_dict(claim.params)
+    final = final_cost(claim.script, params, used, duration_s)
+    reason = f"price of {used} for {duration_s:.1f} s"
+    if credits.adjust_job(session, claim.user_id, claim.id, final, reason):
         session.execute(update(Job).where(Job.id == claim.id).values(cost_credits=final))
 
 

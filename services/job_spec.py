@@ -5,7 +5,8 @@ lives here, below both: it imports neither.
 
     JobParams            how to make the video (stored as JSON on the row)
     build_request()      the provider request for a job's stored parameters
-    job_cost()           credits for a script on a provider
+    job_cost()           credits for a script on a provider (the estimate charged at submit)
+    final_cost()         what the finished video costs (its real length; never over the estimate)
     MEDIA_COLUMNS        the job row's storage-key columns, and what each file is called
     PHOTO_GONE           the message for a job whose photo was deleted
 """
@@ -86,3 +87,11 @@ def job_cost(script: str, params: JobParams, provider: str) -> int:
     """Credits for this script on ``provider`` (its ``credits_per_started_30s``)."""
     seconds = credits.estimate_duration_s(script, params.language, params.speed)
     return credits.estimate_cost(seconds, router.price_per_started_30s(provider))
+
+
+def final_cost(script: str, params: JobParams, provider: str, duration_s: float) -> int:
+    """What a finished video costs: the price of the provider that made it, for the length it
+    really has, and never more than the estimate for that provider (a creator agrees to the
+    estimate; a video shorter than estimated is cheaper)."""
+    real = credits.estimate_cost(duration_s, router.price_per_started_30s(provider))
+    return min(job_cost(script, params, provider), real)

@@ -606,3 +606,31 @@ def test_media_keys_cannot_escape_the_media_folder(foundation_env: Path) -> None
     assert not media.exists(key)
     assert (foundation_env / "media" / "jobs").is_dir()  # shared top folder stays
     assert not (foundation_env / "media" / "jobs" / "j1").exists()
+
+
+def test_a_video_shorter_than_estimated_is_repriced_once_through_the_ledger(
+    jobs_env: fakes.Plan, user: accounts.UserView
+) -> None:
+    # About 50 s of speech by the estimate (2 blocks of 30 s); the video is 4.2 s (1 block).
+    long_script = " ".join(["This sentence pads the script to a longer estimate."] * 14)
+    estimate = jobs.job_cost(long_script, params(), "fake")
+    assert estimate == 2
+    job = submit(user.id, script=long_script)
+    assert job.status == "succeeded" and job.duration_s == pytest.approx(4.2)
+    assert job.cost_credits == 1
+    entries = dict(ledger(user.id))
+    assert entries[f"job:{job.id}:debit"] == -2 and entries[f"job:{job.id}:adjust"] == 1
+    assert credits.balance(user.id) == 20 - 1
+    # Settling again (a retried success, a second worker) moves nothing more.
+    with session_scope() as session:
+        assert credits.adjust_job(session, user.id, job.id, 1, "again") == 0
+    assert credits.balance(user.id) == 19
+
+
+def test_a_video_longer_than_estimated_costs_no_more_than_the_estimate() -> None:
+    from services.job_spec import JobParams, final_cost
+
+    p = JobParams(language="en", provider="local")
+    script = "A short line."
+    assert final_cost(script, p, "local", duration_s=95.0) == jobs.job_cost(script, p, "local")
+    assert final_cost(script, p, "local", duration_s=3.0) == 1
