@@ -367,8 +367,8 @@ def _finish(
 ) -> bool:
     """``from_statuses`` -> failed|cancelled with a refund, in one transaction; False if the
     job was in another state (then nothing changes, so calling this twice refunds once).
-    A worker passes its claim's ``attempt``: once the job was re-queued and claimed again,
-    the old claim's outcome changes nothing.
+    A worker passes its claim's ``attempt``: once the job was re-queued (or re-queued and
+    claimed again), the old claim's outcome changes nothing.
 
     A failure stores ``error``'s template and params (pages translate them later); a
     cancellation stores no message."""
@@ -379,8 +379,8 @@ def _finish(
         if job is None:
             return False
         guard = [Job.id == job_id, Job.status.in_(from_statuses)]
-        if attempt is not None:
-            guard.append(Job.attempts == attempt)
+        if attempt is not None:  # a worker's claim: still running, and still this claim
+            guard += [Job.status == "running", Job.attempts == attempt]
         changed = session.execute(
             update(Job)
             .where(*guard)
