@@ -109,6 +109,9 @@ _CSS = f"""
   visibility: hidden;
 }}
 .st-key-tp_doc_lang {{ display: none; }}
+/* "Press Ctrl+Enter to apply" under text boxes: wrong on phones and never translated; the
+   Generate button reads the box whatever its focus. */
+[data-testid="InputInstructions"] {{ display: none; }}
 </style>
 """
 

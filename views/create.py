@@ -14,7 +14,7 @@ from typing import Any
 import streamlit as st
 
 import ui_theme
-from errors import FaceError, PhotoError, RateLimited, TalkingPhotoError
+from errors import N_, FaceError, PhotoError, RateLimited, TalkingPhotoError
 from i18n import _, current_language, format_number, format_seconds, ngettext
 from secrets_manager import get_settings
 from services import credits, generation, jobs, photos
@@ -133,13 +133,23 @@ def _script_section(choice: Choice) -> tuple[str, str]:
         key="language",
         on_change=lambda: st.session_state.__setitem__("language_touched", True),
     )
+    # No max_chars: the browser's maxlength silently drops a longer paste. A script over
+    # the limit is kept, and refused with its length and the limit.
     script = st.text_area(
         _("Script"),
         key="script",
         height=150,
-        max_chars=get_settings().limits.max_script_chars,
         placeholder=_("Type what the person in the photo should say…"),
     )
+    limit = get_settings().limits.max_script_chars
+    if script and len(script) > limit:
+        st.error(
+            localized(
+                N_("The script is {n:,} characters; the limit is {limit:,}."),
+                {"n": len(script), "limit": limit},
+            ),
+            icon=":material/warning:",
+        )
     return script or "", language
 
 
@@ -314,20 +324,23 @@ def main() -> None:
             choice, JobParams(language=language, voice=voice, provider=choice.name)
         )
         ui_theme.step_header(3, _("Make the video"))
+        # The button comes first and does not wait for the script: a text box sends its value
+        # when it loses focus, so on a phone the first tap on Generate both sends the script
+        # and presses the button; nothing above it may move or be disabled in between.
+        clicked = st.button(
+            _("Generate video"),
+            type="primary",
+            key="generate",
+            disabled=photo is None or busy,
+            icon=":material/auto_awesome:",
+            width="stretch",
+        )
         balance = credits.balance(user.id)
         cost = _cost_line(script, params)
         st.caption(
             ngettext("Balance: {n} credit", "Balance: {n} credits", balance).format(
                 n=format_number(balance)
             )
-        )
-        clicked = st.button(
-            _("Generate video"),
-            type="primary",
-            key="generate",
-            disabled=photo is None or not script.strip() or busy,
-            icon=":material/auto_awesome:",
-            width="stretch",
         )
         if hint := _hint(busy, photo, script, cost, balance):
             st.caption(hint)
