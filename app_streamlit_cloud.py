@@ -60,20 +60,23 @@ def _ui_language() -> str:
     return str(state["ui_lang"])
 
 
+def _page(view: str, title: str, icon: str, url_path: str) -> st.Page:
+    return st.Page(f"views/{view}.py", title=title, icon=f":material/{icon}:", url_path=url_path)
+
+
 def _pages() -> list[st.Page]:
     """The pages this visitor may open. Role-based hiding is done by not passing a page at
     all (a hidden page is still reachable by URL); every page also re-checks its own access."""
-
-    settings = get_settings()
     user = current_user()
     share = st.Page(
         "views/share.py", title=_("Shared video"), url_path="share", visibility="hidden"
     )
-    # Go-live: help and the legal texts for everyone (the footer links to them).
-    help_page = st.Page("views/help.py", title=_("Help"), icon=":material/help:", url_path="help")
-    legal = st.Page(
-        "views/legal.py", title=_("Terms and privacy"), icon=":material/gavel:", url_path="legal"
-    )
+    # Help and the legal texts for everyone (the footer links to them).
+    public = [
+        _page("help", _("Help"), "help", "help"),
+        _page("legal", _("Terms and privacy"), "gavel", "legal"),
+        share,
+    ]
     if user is None:
         return [
             st.Page("views/signin.py", title=_("Sign in"), icon=":material/login:", default=True),
@@ -81,78 +84,26 @@ def _pages() -> list[st.Page]:
             st.Page(
                 "views/account.py", title=_("Account"), url_path="account", visibility="hidden"
             ),
-            help_page,
-            legal,
-            share,
+            *public,
         ]
     pages = [
         st.Page("views/create.py", title=_("Create"), icon=":material/movie:", default=True),
-        st.Page(
-            "views/videos.py",
-            title=_("My videos"),
-            icon=":material/video_library:",
-            url_path="videos",
-        ),
+        _page("videos", _("My videos"), "video_library", "videos"),
     ]
-    if settings.features.enable_payments:
-        pages.append(
-            st.Page(
-                "views/credits.py",
-                title=_("Buy credits"),
-                icon=":material/shopping_cart:",
-                url_path="credits",
-            )
-        )
+    if get_settings().features.enable_payments:
+        pages.append(_page("credits", _("Buy credits"), "shopping_cart", "credits"))
     pages += [
-        st.Page(
-            "views/receipts.py",
-            title=_("Receipts"),
-            icon=":material/receipt_long:",
-            url_path="receipts",
-        ),
-        st.Page(
-            "views/account.py",
-            title=_("Account"),
-            icon=":material/account_circle:",
-            url_path="account",
-        ),
+        _page("receipts", _("Receipts"), "receipt_long", "receipts"),
+        _page("account", _("Account"), "account_circle", "account"),
     ]
     if user.is_admin:
-        pages.append(
-            st.Page(
-                "views/health.py",
-                title=_("Health"),
-                icon=":material/monitor_heart:",
-                url_path="health",
-            )
-        )
-        pages.append(
-            st.Page(
-                "views/outbox.py",
-                title=_("Outbox"),
-                icon=":material/outgoing_mail:",
-                url_path="outbox",
-            )
-        )
-    if user.is_admin:
-        pages.append(
-            st.Page(
-                "views/launch.py",
-                title=_("Launch numbers"),
-                icon=":material/insights:",
-                url_path="launch",
-            )
-        )
-        pages.append(
-            st.Page(
-                "views/support_admin.py",
-                title=_("Support"),
-                icon=":material/support_agent:",
-                url_path="support",
-            )
-        )
-    pages += [help_page, legal, share]
-    return pages
+        pages += [
+            _page("health", _("Health"), "monitor_heart", "health"),
+            _page("outbox", _("Outbox"), "outgoing_mail", "outbox"),
+            _page("launch", _("Launch numbers"), "insights", "launch"),
+            _page("support_admin", _("Support"), "support_agent", "support"),
+        ]
+    return pages + public
 
 
 def _sidebar_account() -> None:
