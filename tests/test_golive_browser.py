@@ -8,13 +8,16 @@ with e-mail through an SMTP server on loopback:
   on Help (and gets it by e-mail);
 * a creator rates a video with stars and a comment; the admin's Launch numbers page shows it.
 
-Screenshots for the README are written to docs/ (golive_help.png, golive_launch.png).
+Screenshots for the README (golive_help.png, golive_launch.png) go to docs/ with
+TP_UPDATE_SCREENSHOTS=1, else to $TMPDIR/talkingphoto-screenshots.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -40,7 +43,13 @@ from tests.test_e2e import (  # noqa: E402
 )
 
 ROOT = Path(__file__).resolve().parents[1]
-DOCS = ROOT / "docs"
+# The README's pictures are rewritten only when asked, so a test run leaves the tree clean:
+# TP_UPDATE_SCREENSHOTS=1 python -m pytest tests/test_golive_browser.py
+DOCS = (
+    ROOT / "docs"
+    if os.environ.get("TP_UPDATE_SCREENSHOTS") == "1"
+    else Path(tempfile.gettempdir()) / "talkingphoto-screenshots"
+)
 ADMIN = "chief@example.com"
 FOOTER = ("Terms of service", "Privacy policy", "Help & support")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
