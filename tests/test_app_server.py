@@ -130,9 +130,13 @@ def running_app(tmp: Path, extra_env: dict[str, str] | None = None) -> Iterator[
         stop_server(proc)
 
 
+HEALTH_TOKEN = "t" * 40  # [health] token: the detailed report is for operators only
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with running_app(tmp_path_factory.mktemp("server")) as base:
+    env = {"TALKINGPHOTO__HEALTH__TOKEN": HEALTH_TOKEN}
+    with running_app(tmp_path_factory.mktemp("server"), env) as base:
         yield base
 
 
@@ -172,9 +176,15 @@ def test_health_endpoints_with_no_secrets(server: str) -> None:
     assert (status, body.strip()) == (200, "ok")
 
     status, ctype, body = _get(f"{server}/api/health")
-    assert status == 200
+    assert (status, json.loads(body)) == (200, {"status": "ok"})  # public: the status only
     assert ctype.startswith("application/json")
-    data = json.loads(body)
+
+    request = urllib.request.Request(
+        f"{server}/api/health", headers={"Authorization": f"Bearer {HEALTH_TOKEN}"}
+    )
+    with urllib.request.urlopen(request, timeout=5.0) as resp:
+        status, data = resp.status, json.loads(resp.read())
+    assert status == 200
     assert data["status"] == "ok", data["reasons"]
     assert data["checks"]["database"]["ok"] is True
     assert data["checks"]["jobs"]["queued"] == 0
