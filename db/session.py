@@ -28,7 +28,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -174,10 +174,22 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return config
 
 
+MIGRATION_LOCK_KEY = 0x7461_6D67  # pg_advisory_xact_lock key of the start-up upgrade
+
+
 def init_db(engine: Engine | None = None) -> None:
-    """Apply every Alembic migration up to head; a no-op when the schema is current."""
+    """Apply every Alembic migration up to head; a no-op when the schema is current.
+
+    On Postgres the upgrade runs under a transaction-scoped advisory lock, so app replicas
+    and workers starting together migrate one at a time: the first upgrades, the others wait
+    and then find the schema current (Postgres DDL is transactional; the lock is released at
+    commit)."""
     engine = engine or get_engine()
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY}
+            )
         command.upgrade(alembic_config(connection), "head")
 
 

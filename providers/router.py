@@ -14,8 +14,10 @@ language. Then, for each candidate whose circuit breaker lets it through:
 
 Every try is reported to an :class:`AttemptLog` (the job runner writes ``JobAttempt`` rows).
 A job that was interrupted after its vendor accepted it resumes on that provider with the
-saved remote id. Breakers live in this process (one per provider): they protect creators
-from waiting on a vendor that is down, they are not a record of anything.
+saved remote id. Breakers (one per provider) protect creators from waiting on a vendor
+that is down; they are not a record of anything. They live in this process, or, when
+``[jobs] broker_url`` is set (several replicas and workers), in that Redis
+(:class:`RedisCircuitBreaker`), so every replica and worker sees one breaker per provider.
 """
 
 from __future__ import annotations
@@ -23,8 +25,11 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, Literal, Protocol
+
+import redis
 
 import providers
 from errors import (
@@ -200,12 +205,96 @@ class CircuitBreaker:
             self._trial = False
 
 
+class RedisCircuitBreaker:
+    """:class:`CircuitBreaker`'s rules on one Redis hash per provider, shared by every
+    process: ``count`` (consecutive failures), ``opened_at`` (wall-clock seconds; processes on
+    several machines compare it, so their clocks must roughly agree) and ``trial`` (a
+    half-open trial is out). Each change is one Lua script, atomic in Redis."""
+
+    KEY = "talkingphoto:breaker:{}"
+    TTL_S = 7 * 24 * 3600  # a breaker nobody touched for a week is forgotten (closed)
+
+    _ALLOW = """
+    local opened = redis.call('HGET', KEYS[1], 'opened_at')
+    if not opened then return 1 end
+    if redis.call('HGET', KEYS[1], 'trial') == '1' then return 0 end
+    if tonumber(ARGV[1]) - tonumber(opened) >= tonumber(ARGV[2]) then
+      redis.call('HSET', KEYS[1], 'trial', '1')
+      return 1
+    end
+    return 0
+    """
+    _FAILURE = """
+    local count = redis.call('HINCRBY', KEYS[1], 'count', 1)
+    if redis.call('HGET', KEYS[1], 'trial') == '1' or count >= tonumber(ARGV[2]) then
+      redis.call('HSET', KEYS[1], 'opened_at', ARGV[1], 'trial', '0')
+    end
+    redis.call('EXPIRE', KEYS[1], ARGV[3])
+    return count
+    """
+
+    def __init__(
+        self,
+        name: str,
+        client: redis.Redis,
+        failures: int,
+        cooldown_s: float,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.name = name
+        self.failures = failures
+        self.cooldown_s = cooldown_s
+        self._key = self.KEY.format(name)
+        self._redis = client
+        self._clock = clock
+        self._allow = client.register_script(self._ALLOW)
+        self._failure = client.register_script(self._FAILURE)
+
+    @property
+    def state(self) -> BreakerState:
+        fields = self._redis.hgetall(self._key)
+        opened = fields.get(b"opened_at")
+        if opened is None:
+            return "closed"
+        if fields.get(b"trial") == b"1" or self._clock() - float(opened) >= self.cooldown_s:
+            return "half_open"
+        return "open"
+
+    def allow(self) -> bool:
+        return bool(self._allow(keys=[self._key], args=[self._clock(), self.cooldown_s]))
+
+    def success(self) -> None:
+        self._redis.delete(self._key)
+
+    def failure(self) -> None:
+        self._failure(keys=[self._key], args=[self._clock(), self.failures, self.TTL_S])
+
+    def release(self) -> None:
+        self._redis.hset(self._key, "trial", "0")
+
+
 _breakers: dict[str, CircuitBreaker] = {}
 _breakers_lock = threading.Lock()
+_redis_clients: dict[str, redis.Redis] = {}
 
 
-def breaker(name: str, settings: Settings | None = None) -> CircuitBreaker:
-    cfg = (settings or get_settings()).providers
+def _shared_breaker(url: str, name: str, failures: int, cooldown_s: float) -> RedisCircuitBreaker:
+    with _breakers_lock:
+        client = _redis_clients.get(url)
+        if client is None:
+            client = _redis_clients[url] = redis.Redis.from_url(
+                url, socket_connect_timeout=5, socket_timeout=5
+            )
+    return RedisCircuitBreaker(name, client, failures, cooldown_s)
+
+
+def breaker(name: str, settings: Settings | None = None) -> CircuitBreaker | RedisCircuitBreaker:
+    settings = settings or get_settings()
+    cfg = settings.providers
+    if settings.jobs.broker_url:
+        return _shared_breaker(
+            settings.jobs.broker_url, name, cfg.breaker_failures, cfg.breaker_cooldown_s
+        )
     with _breakers_lock:
         found = _breakers.get(name)
         if found is None or (found.failures, found.cooldown_s) != (
@@ -218,6 +307,8 @@ def breaker(name: str, settings: Settings | None = None) -> CircuitBreaker:
 
 def breaker_state(name: str) -> str:
     """``"closed"``, ``"open"`` or ``"half_open"`` (closed for a provider never tried)."""
+    if get_settings().jobs.broker_url:
+        return breaker(name).state
     with _breakers_lock:
         found = _breakers.get(name)
     return found.state if found is not None else "closed"
@@ -227,6 +318,9 @@ def reset() -> None:
     """Forget breakers and clients (tests; a settings reload builds new clients anyway)."""
     with _breakers_lock:
         _breakers.clear()
+        for client in _redis_clients.values():
+            client.close()
+        _redis_clients.clear()
     with _clients_lock:
         _clients.clear()
 
@@ -327,7 +421,7 @@ def _attempt(
     remote_id: str | None,
     attempts: AttemptLog,
     get: Callable[[str], Provider],
-    cut: CircuitBreaker,
+    cut: CircuitBreaker | RedisCircuitBreaker,
 ) -> GenerationResult:
     attempt = attempts.started(name, remote_id)
 

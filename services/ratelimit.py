@@ -7,8 +7,10 @@ signup, signin, signin_per_account, upload, generate, purchase) for the given id
 (for "count only failures" limits such as sign-in per account).
 
 Counters live where ``[ratelimit] storage_uri`` says: ``memory://`` for one process,
-``redis://...`` when several replicas must share them. A moving window is used, so a burst
-at the edge of a fixed window cannot double the limit.
+``redis://...`` when several replicas must share them. Left at ``memory://`` while
+``[jobs] broker_url`` is set (the scale-out set-up), they go to the broker's Redis instead:
+with several replicas, per-process counters would multiply every limit. A moving window is
+used, so a burst at the edge of a fixed window cannot double the limit.
 
 :func:`client_address` returns the address to count a browser by: the direct peer, or, when
 that peer is one of ``[ratelimit] trusted_proxies``, the right-most address in
@@ -43,12 +45,24 @@ ACTIONS: tuple[str, ...] = (
 )
 UNKNOWN_CLIENT = "unknown"
 NAMESPACE = "talkingphoto"
+MEMORY = "memory://"
 
 _lock = threading.Lock()
 _limiters: dict[str, tuple[Storage, MovingWindowRateLimiter]] = {}
 
 
+def storage_uri(configured: str | None = None) -> str:
+    """Where counters live: ``configured`` (``[ratelimit] storage_uri`` by default), except
+    that the in-memory default moves to ``[jobs] broker_url`` when one is set."""
+    settings = get_settings()
+    uri = settings.ratelimit.storage_uri if configured is None else configured
+    if uri == MEMORY and settings.jobs.broker_url:
+        return settings.jobs.broker_url
+    return uri
+
+
 def _limiter(uri: str) -> MovingWindowRateLimiter:
+    uri = storage_uri(uri)
     with _lock:
         pair = _limiters.get(uri)
         if pair is None:

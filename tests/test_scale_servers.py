@@ -281,3 +281,144 @@ def test_the_reaper_lock_lets_one_worker_reap_at_a_time(cluster: Cluster) -> Non
         assert reap_in_another_process(cluster).locked_out is False
     finally:
         engine.dispose()
+
+
+REPLICA = """
+import json, sys
+import health_monitor
+from providers import router
+from services import jobs
+job_id, user_id, fail_local = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "1"
+if fail_local:  # this replica's renders keep failing on the local engine
+    cut = router.breaker("local")
+    for _ in range(cut.failures):
+        cut.failure()
+view = jobs.get(job_id, user_id)
+snap = health_monitor.snapshot().to_json()
+checks = snap["checks"]
+print(json.dumps({
+    "job": [view.status, view.stage, view.percent],
+    "status": snap["status"],
+    "local_breaker": checks["providers"]["local"]["breaker"],
+    "queue": [checks["jobs"].get("queued"), checks["jobs"].get("running")],
+}))
+"""
+
+
+def replica(cluster: Cluster, job_id: str, user_id: int, *, fail_local: bool = False) -> dict:  # type: ignore[type-arg]
+    done = subprocess.run(
+        [sys.executable, "-c", REPLICA, job_id, str(user_id), "1" if fail_local else "0"],
+        cwd=ROOT,
+        env=cluster.env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def test_two_replicas_see_the_same_progress_queue_breakers_and_health(
+    cluster: Cluster, astronaut_path: Path
+) -> None:
+    """Two app processes on one Postgres (and the broker's Redis): a job's progress written
+    by a worker, the queue, and a circuit breaker opened by one replica read the same in
+    both, and so does their health status."""
+    job_id = cluster.submit("replicas@example.com", astronaut_path)
+    queued_too = cluster.submit("replicas2@example.com", astronaut_path)
+    user_id = _user_id(cluster, "replicas@example.com")
+    # A worker (this process stands in for it) claims the job and reports progress.
+    progress = (
+        "import sys, background_tasks as b; c = b._claim(sys.argv[1], 'w-test'); "
+        "b.ProgressWriter(c.id)('animate', 42.0)"
+    )
+    subprocess.run([sys.executable, "-c", progress, job_id], cwd=ROOT, env=cluster.env, check=True)
+
+    first, second = replica(cluster, job_id, user_id), replica(cluster, job_id, user_id)
+    assert first["job"] == second["job"] == ["running", "animate", 42.0]
+    assert first["queue"] == second["queue"] == [1, 1]
+    assert first["local_breaker"] == second["local_breaker"] == "closed"
+    assert first["status"] == second["status"]
+
+    opened = replica(cluster, job_id, user_id, fail_local=True)
+    other = replica(cluster, job_id, user_id)
+    assert opened["local_breaker"] == other["local_breaker"] == "open"
+    assert opened["status"] == other["status"] != "ok"
+    assert queued_too
+
+
+def test_the_shared_breaker_opens_lets_one_trial_through_and_closes(cluster: Cluster) -> None:
+    import redis
+
+    from providers.router import RedisCircuitBreaker
+
+    client = redis.Redis.from_url(cluster.env["TALKINGPHOTO__JOBS__BROKER_URL"])
+    now = [1000.0]
+    # Two processes' views of one provider's breaker: the same Redis hash.
+    a = RedisCircuitBreaker("d_id", client, failures=2, cooldown_s=30, clock=lambda: now[0])
+    b = RedisCircuitBreaker("d_id", client, failures=2, cooldown_s=30, clock=lambda: now[0])
+    try:
+        assert a.allow() and b.state == "closed"
+        a.failure()
+        assert b.state == "closed" and b.allow()
+        b.failure()
+        assert a.state == b.state == "open"
+        assert not a.allow() and not b.allow()
+        now[0] += 30
+        assert a.state == "half_open"
+        assert a.allow() is True and b.allow() is False  # one trial between them
+        b.release()  # the trial proved nothing: another may try
+        assert b.allow() is True
+        b.failure()  # the trial failed: open again, for a new cool-down
+        assert a.state == "open"
+        now[0] += 30
+        assert a.allow()
+        a.success()
+        assert b.state == "closed" and b.allow()
+    finally:
+        client.close()
+
+
+def test_rate_limits_count_across_processes_on_the_broker_redis(cluster: Cluster) -> None:
+    """[ratelimit] storage_uri left at memory:// moves to the broker's Redis: three
+    processes (replicas) share one 'generate' budget of 2 per hour."""
+    env = {k: v for k, v in cluster.env.items() if k != "TALKINGPHOTO__RATELIMIT__STORAGE_URI"}
+    env["TALKINGPHOTO__RATELIMIT__GENERATE"] = "2/hour"
+    code = (
+        "from errors import RateLimited; from services import ratelimit\n"
+        "assert ratelimit.storage_uri().startswith('redis://')\n"
+        "try:\n    ratelimit.hit('generate', 'user-7'); print('ok')\n"
+        "except RateLimited: print('limited')\n"
+    )
+    outcomes = [
+        subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        for _ in range(3)
+    ]
+    assert outcomes == ["ok", "ok", "limited"]
+
+
+def test_replicas_starting_together_migrate_one_at_a_time(cluster: Cluster) -> None:
+    """Three processes open a fresh Postgres database at once: the advisory lock around the
+    start-up upgrade lets one migrate while the others wait, and all of them start."""
+    code = "from db.session import get_engine; get_engine(); print('up')"
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code],
+            cwd=ROOT,
+            env=cluster.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(3)
+    ]
+    results = [proc.communicate(timeout=300) for proc in procs]
+    assert [proc.returncode for proc in procs] == [0, 0, 0], [err for _out, err in results]
+    assert cluster.query("SELECT version_num FROM alembic_version") == [("0006",)]
