@@ -112,6 +112,9 @@ _CSS = f"""
 /* "Press Ctrl+Enter to apply" under text boxes: wrong on phones and never translated; the
    Generate button reads the box whatever its focus. */
 [data-testid="InputInstructions"] {{ display: none; }}
+/* A 9:16 video at full column width is taller than a laptop screen: keep the whole player in
+   view (letterboxed inside its box) on every page that shows one. */
+[data-testid="stVideo"] {{ max-height: min(70vh, 720px); background: #111; }}
 </style>
 """
 

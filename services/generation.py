@@ -55,6 +55,7 @@ __all__ = [
     "Estimate",
     "choice",
     "choices",
+    "default_aspect",
     "estimate",
     "has_sample",
     "label",
@@ -161,6 +162,17 @@ def has_sample(voice_id: str, language: str) -> bool:
 def voice_sample(voice_id: str) -> bytes:
     """A short WAV of one of our voices (a few dozen KB; the engine caches it)."""
     return speech.sample(voice_id)
+
+
+def default_aspect(width: int, height: int) -> str:
+    """The frame that fits the photo: a near-square photo gets a square video (no blurred
+    bands), a tall one portrait, a wide one landscape."""
+    ratio = width / height if height else 1.0
+    if ratio >= 1.25:
+        return "16:9"
+    if ratio <= 0.8:
+        return "9:16"
+    return "1:1"
 
 
 # ----------------------------------------------------------------------- price and checks

@@ -90,3 +90,24 @@ def test_a_paste_over_the_limit_is_kept_and_refused_with_a_message(page: object)
     ).to_be_visible()
     assert len(box.input_value()) == 6000
     sync_api.expect(page.get_by_text("Making your video")).to_have_count(0)  # type: ignore[attr-defined]
+
+
+def test_a_finished_video_fits_the_screen_and_follows_the_photos_shape(
+    page: object, server: str
+) -> None:
+    box = page.get_by_role("textbox", name="Script")  # type: ignore[attr-defined]
+    box.fill("A square photo makes a square video.")
+    page.get_by_role("button", name="Generate video").click()  # type: ignore[attr-defined]
+    video = page.get_by_test_id("stVideo")  # type: ignore[attr-defined]
+    sync_api.expect(video).to_be_visible(timeout=120_000)
+    # The astronaut portrait is square: the video is too (no blurred bands), 1:1 at 720p.
+    sync_api.expect(page.get_by_text("Your video is ready")).to_be_visible()  # type: ignore[attr-defined]
+    size = video.evaluate("v => [v.videoWidth, v.videoHeight]")
+    assert size[0] == size[1], size
+    # On My videos the whole player is in view, even on a laptop's 800 px screen.
+    page.goto(f"{server}/videos")  # type: ignore[attr-defined]
+    page.get_by_role("button", name="Play").first.click()  # type: ignore[attr-defined]
+    listed = page.get_by_test_id("stVideo").first  # type: ignore[attr-defined]
+    sync_api.expect(listed).to_be_visible(timeout=60_000)
+    height = page.viewport_size["height"]  # type: ignore[attr-defined]
+    assert listed.bounding_box()["height"] <= 0.75 * height

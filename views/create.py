@@ -7,6 +7,7 @@ paths and small facts live in ``session_state``; the video is never read into th
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import uuid
 from typing import Any
@@ -202,9 +203,10 @@ def _voice_section(choice: Choice, language: str) -> str | None:
 # ---------------------------------------------------------------- options and cost
 
 
-def _options_section(choice: Choice, params: JobParams) -> JobParams:
+def _options_section(choice: Choice, params: JobParams, photo: StagedPhoto | None) -> JobParams:
+    fitting = generation.default_aspect(photo.width, photo.height) if photo else params.aspect
     if not get_settings().features.enable_advanced_options:
-        return params
+        return dataclasses.replace(params, aspect=fitting)
     resolutions = list(choice.caps.resolutions) if choice.caps else [720]
     captions_ok = bool(choice.caps and choice.caps.captions)  # Auto may end on a vendor
     aspect_labels = {
@@ -227,12 +229,13 @@ def _options_section(choice: Choice, params: JobParams) -> JobParams:
                 format_func=lambda r: f"{r}p",
                 key="opt_resolution",
             )
+            # Keyed by the default, so a new photo's shape is offered again.
             aspect = st.selectbox(
                 _("Shape"),
                 options=list(ASPECTS),
-                index=list(ASPECTS).index("9:16"),
+                index=list(ASPECTS).index(fitting),
                 format_func=lambda a: aspect_labels.get(a, a),
-                key="opt_aspect",
+                key=f"opt_aspect_{fitting}",
             )
             captions = st.selectbox(
                 _("Captions"),
@@ -321,7 +324,7 @@ def main() -> None:
         script, language = _script_section(choice)
         voice = _voice_section(choice, language)
         params = _options_section(
-            choice, JobParams(language=language, voice=voice, provider=choice.name)
+            choice, JobParams(language=language, voice=voice, provider=choice.name), photo
         )
         ui_theme.step_header(3, _("Make the video"))
         # The button comes first and does not wait for the script: a text box sends its value
