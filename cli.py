@@ -2,6 +2,7 @@
 
     python cli.py generate --photo face.jpg --script "Hello!" --language en --out hello.mp4
     python cli.py voices --language hi
+    python cli.py inspect --photo face.jpg --json
 
 On bad input: one line ``error: <message>`` on stderr, exit status 2, nothing written. Other
 failures exit 1 the same way; Ctrl-C exits 130. The video is rendered in a hidden folder next
@@ -88,6 +89,10 @@ def build_parser() -> argparse.ArgumentParser:
     voices.add_argument("--provider", default="local")
     voices.add_argument("--json", action="store_true")
 
+    insp = sub.add_parser("inspect", help="what the engine finds in a photo (face, eyes, mouth)")
+    insp.add_argument("--photo", type=Path, required=True)
+    insp.add_argument("--json", action="store_true", help="machine-readable output")
+
     health = sub.add_parser("health", help="status of the app (the same as GET /api/health)")
     health.add_argument("--json", action="store_true", help="print the JSON report")
     health.add_argument(
@@ -134,6 +139,18 @@ def cmd_health(args: argparse.Namespace) -> int:
     else:
         print(health_monitor.format_report(report))
     return EXIT_FAILED if report["status"] == "down" else 0
+
+
+def cmd_inspect(args: argparse.Namespace) -> None:
+    """Print the face, eyes and mouth found, in the uploaded photo's pixels."""
+    from providers.local.photo_report import inspect_photo
+
+    report = inspect_photo(args.photo)
+    if args.json:
+        print(json.dumps(report))
+    else:
+        for key, value in report.items():
+            print(f"{key:<13} {value}")
 
 
 def cmd_voices(args: argparse.Namespace) -> None:
@@ -284,6 +301,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "voices":
             cmd_voices(args)
+        elif args.command == "inspect":
+            cmd_inspect(args)
         elif args.command == "health":
             return cmd_health(args)
         elif args.command in ("backup", "restore"):
