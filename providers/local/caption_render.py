@@ -24,17 +24,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from errors import N_, LanguageError
+from providers.local.cues import Cue
 from providers.local.languages import LANGUAGES
-
-if TYPE_CHECKING:
-    from providers.local.captions import Cue
 
 FONT_DIR = Path(__file__).resolve().parent / "fonts"
 LATIN_FONT = "NotoSans-Bold.ttf"
