@@ -23,22 +23,26 @@ MODELS = Path(__file__).resolve().parent / "models"
 _local = threading.local()
 
 # Mesh indices (MediaPipe canonical face). "Left" is the image's left on an unmirrored photo.
-LEFT_EYE = (33, 7, 163, 144, 145, 153, 154, 155, 133, 173, 157, 158, 159, 160, 161, 246)
-RIGHT_EYE = (263, 249, 390, 373, 374, 380, 381, 382, 362, 398, 384, 385, 386, 387, 388, 466)
-LEFT_LIDS = (159, 145)  # upper, lower lid centre
-RIGHT_LIDS = (386, 374)
-MOUTH_CORNERS = (78, 308)  # where the lips meet; 61/291 (outer contour) lie ~5% wider
-INNER_LIP = (13, 14)  # upper and lower inner lip, centre
-LIPS_OUTER = (61, 185, 40, 39, 37, 0, 267, 269, 270, 409, 291)
+LEFT_EYE: tuple[int, ...] = (33, 7, 163, 144, 145, 153, 154, 155, 133, 173, 157)
+LEFT_EYE += (158, 159, 160, 161, 246)
+RIGHT_EYE: tuple[int, ...] = (263, 249, 390, 373, 374, 380, 381, 382, 362, 398, 384)
+RIGHT_EYE += (385, 386, 387, 388, 466)
+LEFT_LIDS: tuple[int, ...] = (159, 145)  # upper, lower lid centre
+RIGHT_LIDS: tuple[int, ...] = (386, 374)
+# where the lips meet; 61/291 (outer contour) lie ~5% wider
+MOUTH_CORNERS: tuple[int, ...] = (78, 308)
+INNER_LIP: tuple[int, ...] = (13, 14)  # upper and lower inner lip, centre
+LIPS_OUTER: tuple[int, ...] = (61, 185, 40, 39, 37, 0, 267, 269, 270, 409, 291)
 LIPS_OUTER += (375, 321, 405, 314, 17, 84, 181, 91, 146)
-LIPS_INNER = (78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308)
+LIPS_INNER: tuple[int, ...] = (78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308)
 LIPS_INNER += (324, 318, 402, 317, 14, 87, 178, 88, 95)
 # the lower lip: its inner edge left to right, then its outer edge right to left
-LOWER_LIP = (78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308)
+LOWER_LIP: tuple[int, ...] = (78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308)
 LOWER_LIP += (291, 375, 321, 405, 314, 17, 84, 181, 91, 146, 61)
-FACE_OVAL = (10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365, 379, 378)
-FACE_OVAL += (400, 377, 152, 148, 176, 149, 150, 136, 172, 58, 132, 93, 234, 127, 162, 21)
-FACE_OVAL += (54, 103, 67, 109)
+FACE_OVAL: tuple[int, ...] = (10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361)
+FACE_OVAL += (288, 397, 365, 379, 378, 400, 377, 152, 148, 176, 149)
+FACE_OVAL += (150, 136, 172, 58, 132, 93, 234, 127, 162, 21, 54)
+FACE_OVAL += (103, 67, 109)
 NOSE_TIP, CHIN, FOREHEAD = 1, 152, 10
 
 MIN_SCORE = 0.6
