@@ -2,6 +2,7 @@
 
     python cli.py generate --photo face.jpg --script "Hello!" --language en --out hello.mp4
     python cli.py voices --language hi
+    python cli.py inspect --photo face.jpg --json
     python cli.py submit --photo face.jpg --script "Hello!" --language en --email a@b.c --json
     python cli.py job JOB_ID --json
     python cli.py worker            # a Celery worker ([jobs] executor = "celery")
@@ -93,6 +94,10 @@ def build_parser() -> argparse.ArgumentParser:
     voices.add_argument("--language", help="language code; all languages if omitted")
     voices.add_argument("--provider", default="local")
     voices.add_argument("--json", action="store_true")
+
+    insp = sub.add_parser("inspect", help="what the engine finds in a photo (face, eyes, mouth)")
+    insp.add_argument("--photo", type=Path, required=True)
+    insp.add_argument("--json", action="store_true", help="machine-readable output")
 
     health = sub.add_parser("health", help="status of the app (the same as GET /api/health)")
     health.add_argument("--json", action="store_true", help="print the JSON report")
@@ -250,6 +255,19 @@ def cmd_health(args: argparse.Namespace) -> int:
     return EXIT_FAILED if report["status"] == "down" else 0
 
 
+def cmd_inspect(args: argparse.Namespace) -> None:
+    """Print the face, eyes and mouth found, in the uploaded photo's pixels."""
+    # The face engine (OpenCV, the mesh models) loads only for this command.
+    from providers.local.photo_report import inspect_photo
+
+    report = inspect_photo(args.photo)
+    if args.json:
+        print(json.dumps(report))
+    else:
+        for key, value in report.items():
+            print(f"{key:<13} {value}")
+
+
 def cmd_voices(args: argparse.Namespace) -> None:
     provider = providers.get_provider(args.provider)
     voices = provider.voices(args.language)
@@ -358,6 +376,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "voices":
             cmd_voices(args)
+        elif args.command == "inspect":
+            cmd_inspect(args)
         elif args.command == "health":
             return cmd_health(args)
         elif args.command == "submit":

@@ -140,3 +140,34 @@ def sync_report(path: Path) -> SyncReport:
         mouth=m,
         envelope_db=env,
     )
+
+
+def mesh_gap_signal(frames: np.ndarray) -> np.ndarray:
+    """Per frame, the inner-lip gap (mesh points 13-14) tracked by the face mesh on the
+    decoded video, in eye distances. The box comes from frame 0; the mesh is refitted on
+    every frame, so the measure does not depend on the renderer's own landmarks."""
+    from providers.local import mesh
+
+    box = mesh.detect_boxes(np.ascontiguousarray(frames[0]))[0]
+    out = np.empty(len(frames), np.float32)
+    for i, frame in enumerate(frames):
+        pts, _ = mesh.fit_mesh(np.ascontiguousarray(frame), box)
+        ipd = np.linalg.norm(
+            pts[list(mesh.LEFT_EYE), :2].mean(0) - pts[list(mesh.RIGHT_EYE), :2].mean(0)
+        )
+        out[i] = np.linalg.norm(pts[13, :2] - pts[14, :2]) / max(ipd, 1e-6)
+    return out
+
+
+def mesh_sync(path: Path) -> tuple[int, float, float, np.ndarray]:
+    """(best lag, r at that lag, r with the audio 1 s late as a negative control) of the
+    mesh's inner-lip gap against loudness, and the gap itself."""
+    frames, fps = decode_frames(path)
+    gap = mesh_gap_signal(frames)
+    rate = 16000
+    env = audio_envelope(decode_audio(path, rate), rate, fps, len(frames))
+    gz = bandpass(gap, fps)
+    r = xcorr(gz, bandpass(env, fps))
+    best = max(r, key=lambda k: r[k])
+    shifted = float(np.corrcoef(gz, bandpass(np.roll(env, round(fps)), fps))[0, 1])
+    return best, r[best], shifted, gap

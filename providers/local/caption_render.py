@@ -24,26 +24,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Protocol
 
 import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from errors import N_, LanguageError
+from providers.local.cues import Cue
 from providers.local.languages import LANGUAGES
-
-
-class Cue(Protocol):
-    """What the renderer reads of a caption (``providers.local.captions.Cue`` has it)."""
-
-    @property
-    def start_s(self) -> float: ...
-    @property
-    def end_s(self) -> float: ...
-    @property
-    def text(self) -> str: ...
-
 
 FONT_DIR = Path(__file__).resolve().parent / "fonts"
 LATIN_FONT = "NotoSans-Bold.ttf"

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from providers.local.caption_render import CaptionRenderer, caption_font_path
+from providers.local.cues import Cue
 
 if TYPE_CHECKING:
     from providers.local.speech import Word
@@ -28,16 +28,6 @@ CLOSERS = "\"'”’»)]」』"
 LONG_PAUSE_S = 0.6  # a silence this long starts a new cue
 MIN_SHOW_S = 0.8  # keep very short cues up a little longer when nothing follows at once
 HOLD_S = 0.3  # and let every cue linger this much after its last word, if there is room
-
-
-@dataclass(frozen=True)
-class Cue:
-    """One caption: shown from ``start_s`` to ``end_s``; ``index`` counts from 1."""
-
-    index: int
-    start_s: float
-    end_s: float
-    text: str
 
 
 def display_len(text: str) -> int:

@@ -1,12 +1,10 @@
-"""Find the face, the eyes and the mouth in a portrait with OpenCV's bundled Haar cascades.
+"""Find the face, the eyes and the mouth in a portrait: BlazeFace boxes refined by a face mesh.
 
-Why Haar cascades: they ship inside ``opencv-python-headless`` (BSD licence, no download, no
-GPU), take a fraction of a second on a downscaled copy, and are good at the one thing we
-need: a roughly frontal face. (dlib's 68-point model is trained on iBUG 300-W, which forbids
-commercial use; the neural detectors need downloaded weights.) Several cascades and contrast
-fixes vote, and eyes found inside a box confirm it. Landmarks the cascades do not give (lip
-line, mouth corners) come from :mod:`providers.local.landmarks`: geometry refined with image
-evidence, with face proportions filling in whatever the evidence does not show clearly.
+The models (MediaPipe BlazeFace and Face Mesh, Apache-2.0) are vendored in
+``providers/local/models`` and run by OpenCV's DNN module (:mod:`providers.local.mesh`): a box
+in ~10 ms, 468 landmarks in ~20-30 ms per pass, on an upright crop aligned with the eye line,
+so a tilted head is measured rather than assumed level. (The Haar cascades used before missed
+eyes behind glasses, guessed roll as 0 and took seconds to say "no face".)
 
 Contract: :func:`detect_face` takes an RGB ``uint8`` array (already EXIF-oriented) and returns
 :class:`FaceLandmarks` in that image's pixel coordinates, or raises :class:`errors.FaceError`
@@ -16,27 +14,24 @@ with a message a creator can act on.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
 
 from errors import N_, FaceError
-from providers.local.landmarks import (
-    CANON,
-    Point,
-    cascade,
-    find_eyes,
-    find_mouth,
-    refine_lip_line,
-)
+from providers.local import mesh as fm
+
+Point = tuple[float, float]
 
 SEVERAL_FACES_NOTE = N_("Several faces found; animating the largest.")
 
-# Detection runs on copies with these long sides; at 640 a 120 px face in a 2048 px photo
-# is 37 px (the cascades see faces from 20 px).
-_DETECT_LONG_SIDES = (320, 640)
-_CASCADES = ("haarcascade_frontalface_default.xml", "haarcascade_frontalface_alt2.xml")
+# Warning ids (not refusals): the video can still be made, but may look worse.
+WARN_YAW = "strong_yaw"  # the head is turned more than YAW_WARN_DEG
+WARN_UPSCALED = "heavy_upscaling"  # the face is under UPSCALE_WARN_PX wide
+WARN_GRAYSCALE = "grayscale_photo"
+YAW_WARN_DEG = 25.0
+UPSCALE_WARN_PX = 180
 
 
 @dataclass(frozen=True)
@@ -62,6 +57,11 @@ class FaceLandmarks:
     teeth_visible: bool = False  # the photo already shows teeth above the lip line
     mouth_curve: float = 0.0  # the lip line bends by mouth_curve * u^2 px (negative: a smile)
     notes: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    yaw_deg: float = 0.0
+    pitch_deg: float = 0.0
+    # 468 x 3 face mesh points (x, y, z) in image pixels; None for hand-made landmarks.
+    mesh: np.ndarray | None = field(default=None, compare=False, repr=False)
 
     @property
     def size(self) -> int:
@@ -71,6 +71,10 @@ class FaceLandmarks:
     @property
     def mouth_width(self) -> float:
         return math.dist(self.mouth_left, self.mouth_right)
+
+    @property
+    def roll_deg(self) -> float:
+        return math.degrees(self.roll_rad)
 
     @property
     def roll_rad(self) -> float:
@@ -99,6 +103,10 @@ class FaceLandmarks:
             teeth_visible=self.teeth_visible,
             mouth_curve=self.mouth_curve / scale,
             notes=self.notes,
+            warnings=self.warnings,
+            yaw_deg=self.yaw_deg,
+            pitch_deg=self.pitch_deg,
+            mesh=None if self.mesh is None else self.mesh * scale + np.array([dx, dy, 0.0]),
         )
 
 
@@ -111,16 +119,24 @@ def detect_face(rgb: np.ndarray, *, min_face_px: int = 120) -> FaceLandmarks:
     """
     if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
         raise ValueError("detect_face expects an RGB uint8 image")
-    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-    faces = find_faces(gray)
-    if not faces:
+    boxes = _face_boxes(rgb)
+    if not boxes:
         raise FaceError(
             N_(
                 "No face was found in the photo. Use a clear, front-facing portrait with the "
                 "whole face visible."
             )
         )
-    box = faces[0]
+    notes = (SEVERAL_FACES_NOTE,) if len(boxes) > 1 else ()
+    points, score = fm.fit_mesh(rgb, boxes[0])
+    if score < 0.5:  # the detector's box does not hold a face after all
+        raise FaceError(
+            N_(
+                "No face was found in the photo. Use a clear, front-facing portrait with the "
+                "whole face visible."
+            )
+        )
+    box = engine_box(points, rgb.shape)
     if box[2] < min_face_px:
         raise FaceError(
             N_(
@@ -129,182 +145,148 @@ def detect_face(rgb: np.ndarray, *, min_face_px: int = 120) -> FaceLandmarks:
             ),
             params={"px": box[2], "min_px": min_face_px},
         )
-    notes = (SEVERAL_FACES_NOTE,) if len(faces) > 1 else ()
-    return _landmarks(rgb, gray, box, notes)
+    return landmarks_from_mesh(rgb, points, box, notes)
+
+
+def engine_box(points: np.ndarray, shape: tuple[int, ...]) -> tuple[int, int, int, int]:
+    """The square face box the renderer is tuned to, from the mesh's eyes.
+
+    Framing, the mouth and head motion were tuned on OpenCV's Haar face box: 2.5 eye distances
+    wide, the eyes at 30% / 70% of its width and 38.5% of its height (brows to below the
+    mouth). Building the same box from the mesh keeps their proportions valid.
+    """
+    le, re = _mean(points, fm.LEFT_EYE), _mean(points, fm.RIGHT_EYE)
+    side = 2.5 * math.dist(le, re)
+    mx, my = (le[0] + re[0]) / 2, (le[1] + re[1]) / 2
+    x, y = max(0, round(mx - side / 2)), max(0, round(my - 0.385 * side))
+    side_i = max(1, min(round(side), shape[1] - x, shape[0] - y))
+    return (x, y, side_i, side_i)
 
 
 def find_faces(gray: np.ndarray) -> list[tuple[int, int, int, int]]:
-    """Verified face boxes in full-resolution coordinates, largest first.
+    """Face boxes (x, y, w, h squares) in a grayscale image, largest first.
 
-    Each cascade runs on a histogram-equalised and on a CLAHE copy (the latter copes with
-    side light); a box counts when two runs agree or when eyes are found inside it, which
-    keeps cats, textures and posters out.
+    Overlapping detections of one face are merged (:func:`providers.local.mesh.merge_boxes`),
+    so a single-face portrait gives one box.
     """
-    h, w = gray.shape
-    faces: list[tuple[int, int, int, int, bool]] = []
-    # Coarse first: a portrait's face is found on a 320 px copy in a fraction of the time.
-    # There a face must have both two agreeing runs and eyes (false hits are likelier at low
-    # resolution); otherwise the 640 px copy is searched, which also finds small faces.
-    for long_side in _DETECT_LONG_SIDES:
-        scale = min(1.0, long_side / max(h, w))
-        final = scale == 1.0 or long_side == _DETECT_LONG_SIDES[-1]
-        small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-        faces = _verified(gray, _run_cascades(small, scale, pad=0), strict=not final)
-        if final and not any(f[4] for f in faces):
-            # A face that fills the frame loses its chin/forehead to the edge; a replicated
-            # border gives the cascade the context it needs.
-            pad = max(small.shape) // 4
-            faces = _merged(faces + _verified(gray, _run_cascades(small, scale, pad=pad), False))
-        if faces or final:
-            break
-    if any(f[4] for f in faces):
-        # Once a face shows its eyes, eyeless candidates are far likelier to be false hits.
-        faces = [f for f in faces if f[4]]
-    faces.sort(key=lambda f: f[2], reverse=True)
-    # Much smaller "faces" next to a big one are almost always false hits (buttons, prints).
-    return [f[:4] for f in faces if f[2] >= 0.4 * faces[0][2]] if faces else []
+    rgb = cv2.cvtColor(gray, cv2.COLOR_GRAY2RGB)
+    return [_square(b, gray.shape) for b in _face_boxes(rgb)]
 
 
-def _run_cascades(small: np.ndarray, scale: float, pad: int) -> list[tuple[np.ndarray, int]]:
-    img = small
-    if pad:
-        img = cv2.copyMakeBorder(small, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
-    clahe = cv2.createCLAHE(clipLimit=2.5, tileGridSize=(8, 8))
-    variants = (cv2.equalizeHist(img), clahe.apply(img))
-    # Two independent runs (different cascade, different contrast fix) usually settle it;
-    # the other two pairings only run when they do not agree on any face.
-    plan = [(0, 0), (1, 1), (0, 1), (1, 0)]
-    hits: list[tuple[np.ndarray, int]] = []
-    for run, (ci, vi) in enumerate(plan):
-        if run == 2 and _agreeing(hits):
-            break
-        found = cascade(_CASCADES[ci]).detectMultiScale(
-            variants[vi], scaleFactor=1.1, minNeighbors=4, minSize=(20, 20)
-        )
-        for x, y, bw, bh in found:
-            box = np.array([x - pad, y - pad, bw, bh], dtype=float) / scale
-            hits.append((box, run))
-    return hits
+def _face_boxes(rgb: np.ndarray) -> list[fm.Box]:
+    boxes = sorted(fm.detect_boxes(rgb), key=lambda b: -b.width)
+    # Much smaller "faces" next to a big one are almost always prints, badges or reflections.
+    return [b for b in boxes if b.width >= 0.4 * boxes[0].width] if boxes else []
 
 
-def _agreeing(hits: list[tuple[np.ndarray, int]]) -> bool:
-    first = [b for b, r in hits if r == 0]
-    second = [b for b, r in hits if r == 1]
-    return any(_iou(a, b) > 0.3 for a in first for b in second)
+def _square(box: fm.Box, shape: tuple[int, ...]) -> tuple[int, int, int, int]:
+    side = round(max(box.x1 - box.x0, box.y1 - box.y0))
+    x = max(0, round((box.x0 + box.x1 - side) / 2))
+    y = max(0, round((box.y0 + box.y1 - side) / 2))
+    side = max(1, min(side, shape[1] - x, shape[0] - y))
+    return (x, y, side, side)
 
 
-def _verified(
-    gray: np.ndarray, hits: list[tuple[np.ndarray, int]], strict: bool
-) -> list[tuple[int, int, int, int, bool]]:
-    """Merge hits of one face; keep those two runs agree on or with eyes inside.
-
-    Returns (x, y, w, h, eyes_found) boxes; ``strict`` asks for both agreement and eyes.
-    """
-    clusters: list[list[tuple[np.ndarray, int]]] = []
-    for hit in sorted(hits, key=lambda hb: -hb[0][2]):
-        for cl in clusters:
-            if _iou(cl[0][0], hit[0]) > 0.3:
-                cl.append(hit)
-                break
-        else:
-            clusters.append([hit])
-    out: list[tuple[int, int, int, int, bool]] = []
-    for cl in clusters:
-        box = np.median(np.stack([b for b, _ in cl]), axis=0)
-        x, y, w = (round(v) for v in box[:3])
-        x, y = max(0, x), max(0, y)
-        w = min(w, gray.shape[1] - x, gray.shape[0] - y)
-        if w < 16:
-            continue
-        agreed = len({r for _, r in cl}) >= 2
-        if strict and not agreed:
-            continue
-        eyes = find_eyes(_canon(gray, (x, y, w, w))) is not None
-        if eyes or (agreed and not strict):
-            out.append((x, y, w, w, eyes))
-    return out
+def _mean(points: np.ndarray, idx: tuple[int, ...]) -> Point:
+    p = points[list(idx), :2].mean(axis=0)
+    return (float(p[0]), float(p[1]))
 
 
-def _merged(
-    faces: list[tuple[int, int, int, int, bool]],
-) -> list[tuple[int, int, int, int, bool]]:
-    """One box per face: the plain and the padded pass find the same face at slightly
-    different boxes (IoU about 0.9), which must not read as "several faces". Boxes that
-    overlap by half, or where one lies mostly inside the other, are one face; the box with
-    eyes found, then the larger, is kept."""
-    kept: list[tuple[int, int, int, int, bool]] = []
-    for face in sorted(faces, key=lambda f: (f[4], f[2]), reverse=True):
-        box = np.array(face[:4], dtype=float)
-        if all(not _same_face(box, np.array(k[:4], dtype=float)) for k in kept):
-            kept.append(face)
-    return kept
+def _pt(points: np.ndarray, i: int) -> Point:
+    return (float(points[i, 0]), float(points[i, 1]))
 
 
-def _same_face(a: np.ndarray, b: np.ndarray) -> bool:
-    ix = max(0.0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
-    smaller = min(a[2] * a[3], b[2] * b[3])
-    return _iou(a, b) >= 0.5 or (smaller > 0 and ix * iy / smaller >= 0.8)
-
-
-def _iou(a: np.ndarray, b: np.ndarray) -> float:
-    ix = max(0.0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    return float(inter / (a[2] * a[3] + b[2] * b[3] - inter))
-
-
-def _canon_tall(img: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
-    """The box extended 30% downwards (mouth and chin), at CANON px per box width."""
-    x, y, w, h = box
-    tall = round(1.3 * h)
-    below = max(0, y + tall - img.shape[0])
-    crop = img[y : y + tall, x : x + w]
-    if below:
-        crop = cv2.copyMakeBorder(crop, 0, below, 0, 0, cv2.BORDER_REPLICATE)
-    return cv2.resize(crop, (CANON, round(1.3 * CANON)), interpolation=cv2.INTER_AREA)
-
-
-def _canon(img: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
-    x, y, w, h = box
-    return cv2.resize(img[y : y + h, x : x + w], (CANON, CANON), interpolation=cv2.INTER_AREA)
-
-
-def _landmarks(
-    rgb: np.ndarray, gray: np.ndarray, box: tuple[int, int, int, int], notes: tuple[str, ...]
+def landmarks_from_mesh(
+    rgb: np.ndarray,
+    points: np.ndarray,
+    box: tuple[int, int, int, int],
+    notes: tuple[str, ...] = (),
 ) -> FaceLandmarks:
-    x, y, w, _ = box
-    crop = _canon_tall(rgb, box)
-    gray_c = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY)
-    s = w / CANON  # canonical -> image scale
-    eyes = find_eyes(gray_c)
-    eyes_from = "image"
-    if eyes is None:
-        eyes_from = "ratio"
-        eyes = ((0.3 * CANON, 0.39 * CANON), (0.7 * CANON, 0.39 * CANON), 0.105 * CANON)
-    le, re, er = eyes
-    mc, half_w, mouth_from, teeth = find_mouth(crop, gray_c, le, re)
+    """Eyes, mouth, head pose and warnings from 468 mesh points (image pixels)."""
+    le, re = _mean(points, fm.LEFT_EYE), _mean(points, fm.RIGHT_EYE)
     roll = math.atan2(re[1] - le[1], re[0] - le[0])
+    ca, sa = math.cos(roll), math.sin(roll)
+    ipd = math.dist(le, re)
+    ml, mr = _pt(points, fm.MOUTH_CORNERS[0]), _pt(points, fm.MOUTH_CORNERS[1])
+    up, low = _pt(points, fm.INNER_LIP[0]), _pt(points, fm.INNER_LIP[1])
+    teeth = _teeth_visible(rgb, points, ipd)
+    # The lip line is where the jaw separates from the upper face: with the upper teeth
+    # showing, that is the bottom of the teeth (the top of the lower lip).
+    centre = low if teeth else ((up[0] + low[0]) / 2, (up[1] + low[1]) / 2)
+    half_w = max(1.0, math.dist(ml, mr) / 2)
 
-    def img(p: Point) -> Point:
-        return (x + p[0] * s, y + p[1] * s)
+    def v_of(p: Point) -> float:  # distance below the lip line's centre, across the face
+        return -sa * (p[0] - centre[0]) + ca * (p[1] - centre[1])
 
-    center, half_w = img(mc), half_w * s
-    curve = 0.0
-    if mouth_from == "image":
-        center, curve = refine_lip_line(gray, center, half_w, roll, teeth)
-    ux, uy = math.cos(roll), math.sin(roll)
+    curve = (v_of(ml) + v_of(mr)) / 2 / half_w**2
+    curve = float(np.clip(curve, -0.3 / half_w, 0.15 / half_w))
+    yaw, pitch = _pose(points, roll)
+    eye_w = math.dist(_pt(points, 33), _pt(points, 133)) + math.dist(
+        _pt(points, 263), _pt(points, 362)
+    )
+    warnings = []
+    if abs(yaw) > YAW_WARN_DEG:
+        warnings.append(WARN_YAW)
+    if box[2] < UPSCALE_WARN_PX:
+        warnings.append(WARN_UPSCALED)
+    if _is_grayscale(rgb):
+        warnings.append(WARN_GRAYSCALE)
     return FaceLandmarks(
         box=box,
-        left_eye=img(le),
-        right_eye=img(re),
-        eye_radius=er * s,
-        mouth_left=(center[0] - ux * half_w, center[1] - uy * half_w),
-        mouth_right=(center[0] + ux * half_w, center[1] + uy * half_w),
-        mouth_center=center,
-        eyes_from=eyes_from,
-        mouth_from=mouth_from,
+        left_eye=le,
+        right_eye=re,
+        eye_radius=eye_w / 4,
+        mouth_left=ml,
+        mouth_right=mr,
+        mouth_center=centre,
         teeth_visible=teeth,
         mouth_curve=curve,
         notes=notes,
+        warnings=tuple(warnings),
+        yaw_deg=yaw,
+        pitch_deg=pitch,
+        mesh=points,
     )
+
+
+def _pose(points: np.ndarray, roll: float) -> tuple[float, float]:
+    """Yaw and pitch in degrees from the mesh's depth: cheek to cheek, forehead to chin."""
+    ca, sa = math.cos(roll), math.sin(roll)
+
+    def across(i: int) -> float:
+        return ca * points[i, 0] + sa * points[i, 1]
+
+    def down(i: int) -> float:
+        return -sa * points[i, 0] + ca * points[i, 1]
+
+    yaw = math.atan2(points[454, 2] - points[234, 2], across(454) - across(234))
+    pitch = math.atan2(points[152, 2] - points[10, 2], down(152) - down(10))
+    return math.degrees(yaw), math.degrees(pitch)
+
+
+def _teeth_visible(rgb: np.ndarray, points: np.ndarray, ipd: float) -> bool:
+    """The lips are parted and part of the mouth is much brighter and less red than its
+    median (teeth, not a dark gap or the tongue)."""
+    if math.dist(_pt(points, 13), _pt(points, 14)) < 0.05 * ipd:
+        return False
+    x0, y0 = np.floor(points[list(fm.LIPS_OUTER), :2].min(axis=0)).astype(int)
+    x1, y1 = np.ceil(points[list(fm.LIPS_OUTER), :2].max(axis=0)).astype(int) + 1
+    x0, y0 = max(0, x0), max(0, y0)
+    lab = cv2.cvtColor(rgb[y0:y1, x0:x1], cv2.COLOR_RGB2LAB).astype(np.float32)
+    if lab.size == 0:
+        return False
+    mouth = np.zeros(lab.shape[:2], np.uint8)
+    poly = points[list(fm.LIPS_OUTER), :2] - (x0, y0)
+    cv2.fillPoly(mouth, [np.round(poly).astype(np.int32)], 255)
+    px = lab[mouth > 0]
+    if px.shape[0] < 20:
+        return False
+    med = np.median(px, axis=0)
+    toothy = (px[:, 0] > med[0] + 12) & (px[:, 1] < med[1] - 4)
+    return float(toothy.mean()) > 0.08
+
+
+def _is_grayscale(rgb: np.ndarray) -> bool:
+    small = rgb[:: max(1, rgb.shape[0] // 256), :: max(1, rgb.shape[1] // 256)].astype(np.int16)
+    spread = small.max(axis=2) - small.min(axis=2)
+    return float(spread.mean()) < 3.0

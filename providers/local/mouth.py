@@ -97,6 +97,9 @@ class MouthRenderer:
         # Scale the painted interior to the photo's light so dim photos get dim mouths.
         lum = float(cv2.cvtColor(self.patch, cv2.COLOR_RGB2GRAY).mean())
         self.light = float(np.clip(lum / 140.0, 0.45, 1.15))
+        # A black-and-white photo gets a black-and-white mouth, not a red one.
+        spread = self.patch.max(axis=2).astype(np.int16) - self.patch.min(axis=2)
+        self.grayscale = float(spread.mean()) < 3.0
 
     def render(self, openness: float, width: float) -> np.ndarray:
         """The ROI with the jaw dropped by ``openness`` (0..1) and lips at ``width`` (~0.8..1.1)."""
@@ -187,6 +190,8 @@ class MouthRenderer:
             teeth *= np.clip((gap - 1.5) / 3.0, 0, 1)
             col += (np.array([214, 204, 190], np.float32) - col) * (0.85 * teeth)[..., None]
         col *= self.light
+        if self.grayscale:
+            col[...] = (col @ np.array([0.299, 0.587, 0.114], np.float32))[..., None]
         # Match the photo's softness: a crisp painted edge would look pasted on.
         col = cv2.GaussianBlur(col, (0, 0), 0.7)
         a = cv2.GaussianBlur(alpha.astype(np.float32), (0, 0), 0.6)[..., None]

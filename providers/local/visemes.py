@@ -21,6 +21,7 @@ _RATE = 100.0  # Hz: fine enough for 40 ms frames and 30-60 ms phonemes
 _LEAD_S = 0.02  # the mouth moves a touch before the sound it makes
 _ATTACK_S = 0.03
 _RELEASE_S = 0.05  # lips close for p/b/m within ~50 ms
+_REST_FRAMES = 2  # the first and last frames ease in from / out to a closed mouth
 
 
 class PhonemeLike(Protocol):
@@ -142,8 +143,12 @@ def mouth_track(
     idx = np.clip(t.astype(np.int64), 0, max(0, n - 1))
     if n == 0:
         return MouthTrack(np.zeros(n_frames, np.float32), np.ones(n_frames, np.float32))
+    # A video starts and ends with the mouth at rest, even when the voice starts at once:
+    # frame 0 and the last frame closed, the next ones half way.
+    i = np.arange(n_frames, dtype=np.float32)
+    rest = np.clip(np.minimum(i, n_frames - 1 - i) / _REST_FRAMES, 0.0, 1.0)
     return MouthTrack(
-        openness=np.clip(openness[idx], 0.0, 1.0).astype(np.float32),
+        openness=(np.clip(openness[idx], 0.0, 1.0) * rest).astype(np.float32),
         width=width[idx].astype(np.float32),
     )
 

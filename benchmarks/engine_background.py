@@ -1,0 +1,61 @@
+"""Background stability with head motion 1.0: how much pixels outside the person change.
+
+    PYTHONPATH=. python benchmarks/engine_background.py
+
+The person mask is a heuristic from the face mesh on frame 0 (the face oval grown by 35% for
+the hair, plus a band from the chin down, 2.2 face widths wide, for neck and shoulders); the
+Engine v2 target is a mean change outside it of at most 2 grey levels.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image
+from skimage import data
+
+from providers.base import GenerationRequest, JobContext
+from providers.local import LocalProvider
+from providers.local import mesh as fm
+from tests.lipsync import decode_frames
+
+
+def main() -> None:
+    rgb = cv2.resize(data.astronaut(), None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
+    tmp = Path(tempfile.mkdtemp())
+    photo = tmp / "p.jpg"
+    Image.fromarray(rgb).save(photo, quality=92)
+    req = GenerationRequest(
+        photo_path=photo,
+        script="Hello there! Welcome to Talking Photo. This portrait can now speak any script.",
+        language="en",
+        voice="espeak:en:female",
+        resolution=480,
+        aspect="1:1",
+        head_motion=1.0,
+    )
+    frames, _ = decode_frames(LocalProvider().generate(req, JobContext(work_dir=tmp)).video_path)
+    f0 = np.ascontiguousarray(frames[0])
+    pts, _ = fm.fit_mesh(f0, fm.detect_boxes(f0)[0])
+    oval = pts[list(fm.FACE_OVAL), :2]
+    c = oval.mean(axis=0)
+    mask = np.zeros(f0.shape[:2], np.uint8)
+    cv2.fillPoly(mask, [np.round(c + (oval - c) * 1.35).astype(np.int32)], 255)
+    fw, chin = float(np.ptp(oval[:, 0])), float(pts[fm.CHIN, 1])
+    x0, x1, y0 = int(c[0] - 1.1 * fw), int(c[0] + 1.1 * fw), int(chin - 0.1 * fw)
+    cv2.rectangle(mask, (x0, y0), (x1, f0.shape[0]), 255, -1)
+    gray = frames.astype(np.float32).mean(axis=3)
+    change = np.abs(gray - gray[0])
+    outside = mask == 0
+    per_frame = change[:, outside].mean(axis=1)
+    ring = (cv2.dilate(mask, np.ones((41, 41), np.uint8)) > 0) & outside
+    near = change[:, ring].mean(axis=1)
+    print(f"outside the person: mean {per_frame.mean():.2f}, worst frame {per_frame.max():.2f}")
+    print(f"within 20 px of the person: mean {near.mean():.2f}, worst frame {near.max():.2f}")
+
+
+if __name__ == "__main__":
+    main()
