@@ -84,9 +84,10 @@ def _pct(values: list[float], q: float) -> float:
 
 
 def _summary(rows: list[tuple[Any, ...]], label: str, peaks: dict[str, int]) -> dict[str, Any]:
-    """rows: (status, created_at, started_at, finished_at)."""
+    """rows: (status, created_at, started_at, finished_at, duration_s)."""
     done = [r for r in rows if r[0] == "succeeded"]
     waits = [(r[2] - r[1]).total_seconds() for r in rows if r[2] is not None]
+    renders = [(r[3] - r[2]).total_seconds() for r in done]
     span = (max(r[3] for r in done) - min(r[1] for r in rows)).total_seconds() if done else 0
     return {
         "config": label,
@@ -96,6 +97,9 @@ def _summary(rows: list[tuple[Any, ...]], label: str, peaks: dict[str, int]) -> 
         "jobs_per_min": round(len(done) / span * 60, 2) if span else 0.0,
         "queue_wait_p50_s": round(_pct(waits, 50), 1),
         "queue_wait_p95_s": round(_pct(waits, 95), 1),
+        # One claim -> finished, per job (several run at once with more workers).
+        "render_p50_s": round(_pct(renders, 50), 1),
+        "video_s_mean": round(statistics.fmean(r[4] for r in done), 1) if done else None,
         "peak_rss_mb": {k: round(v / 2**20) for k, v in sorted(peaks.items())},
     }
 
@@ -208,7 +212,10 @@ def run_celery(workers: int, args: argparse.Namespace, folder: Path, photo: Path
                 return [
                     tuple(r)
                     for r in conn.execute(
-                        text("SELECT status, created_at, started_at, finished_at FROM jobs")
+                        text(
+                            "SELECT status, created_at, started_at, finished_at, duration_s "
+                            "FROM jobs"
+                        )
                     )
                 ]
 
@@ -256,8 +263,8 @@ while any(v.active for v in views):
     time.sleep(0.2)
     views = [jobs.get(i, u.id) for i, u in zip(ids, users)]
 iso = lambda t: t.isoformat() if t else None
-print(json.dumps([[v.status, iso(v.created_at), iso(v.started_at), iso(v.finished_at)]
-                  for v in views]), flush=True)
+print(json.dumps([[v.status, iso(v.created_at), iso(v.started_at), iso(v.finished_at),
+                   v.duration_s] for v in views]), flush=True)
 """
 
 
@@ -286,7 +293,7 @@ def run_thread(workers: int, args: argparse.Namespace, folder: Path, photo: Path
     out = proc.stdout.read()
     proc.wait(timeout=args.timeout_s)
     rows = [
-        (r[0], *(dt.datetime.fromisoformat(v) if v else None for v in r[1:]))
+        (r[0], *(dt.datetime.fromisoformat(v) if v else None for v in r[1:4]), r[4])
         for r in json.loads(out.strip().splitlines()[-1])
     ]
     return _summary(rows, f"thread, 1 process x {workers} thread(s)", peaks.stop())
@@ -326,14 +333,19 @@ def main() -> None:
     if args.json:
         print(json.dumps(results, indent=2))
     else:
-        print(f"\n{args.creators} creators x 1 job, {args.resolution}p, local engine")
-        print("| configuration | jobs/min | queue wait p50 / p95 | peak RSS per process |")
-        print("| --- | --- | --- | --- |")
+        video = results[0]["video_s_mean"] if results else None
+        print(f"\n{args.creators} creators x 1 job ({video} s videos), {args.resolution}p, local")
+        print(
+            "| configuration | jobs/min | queue wait p50 / p95 | render p50 | "
+            "peak RSS per process |"
+        )
+        print("| --- | --- | --- | --- | --- |")
         for r in results:
             rss = ", ".join(f"{k} {v} MB" for k, v in r["peak_rss_mb"].items())
             print(
                 f"| {r['config']} | {r['jobs_per_min']} ({r['succeeded']}/{r['jobs']}) | "
-                f"{r['queue_wait_p50_s']} s / {r['queue_wait_p95_s']} s | {rss} |"
+                f"{r['queue_wait_p50_s']} s / {r['queue_wait_p95_s']} s | "
+                f"{r['render_p50_s']} s | {rss} |"
             )
 
 
