@@ -130,6 +130,8 @@ def test_the_page_renders_cards_charts_errors_and_analytics_for_an_admin(page_en
     funnel = next(f for f in frames if "Funnel step" in f.columns)
     assert list(funnel["Event count"]) == [2, 1, 1, 1, 1, 0, 0]
     assert list(funnel["Of previous step"])[:2] == ["—", "50%"]
+    # Which session mode is on (the cookie routes are checked by the server, not in AppTest).
+    assert any("Session cookies" in c.value for c in at.caption)
 
 
 def test_the_page_in_hindi(page_env) -> None:

@@ -271,3 +271,18 @@ def flash(kind: str) -> None:
 def show_flash() -> None:
     if st.session_state.pop(FLASH_KEY, None) == "deleted":
         st.success(_("Your account and your data were deleted."), icon=":material/check:")
+
+
+def session_mode_text() -> str:
+    """Whether sign-ins last (the cookie routes answer through the public address), for the
+    admin pages: the health page and the Outbox."""
+    return {
+        "cookie": _("Session cookies are on: sign-ins last across reloads and tabs."),
+        "no-routes": _(
+            "Session cookies are off: this host does not pass /api/auth/ to the app. "
+            "Sign-in lasts across reloads only through st.login (OpenID Connect)."
+        ),
+    }.get(
+        sessions.route_mode(),
+        _("Session cookies: not checked yet (the server checks itself at start)."),
+    )

@@ -22,7 +22,7 @@ from i18n import _, format_datetime, format_number
 from secrets_manager import get_settings
 from services import analytics
 from views._components import localized, show_error, show_unexpected
-from views._session import current_user
+from views._session import current_user, session_mode_text
 
 log = logging.getLogger("talkingphoto.ui")
 
@@ -199,6 +199,7 @@ def _live() -> None:
     st.subheader(_("Providers"))
     _providers_table(snap.checks.get("providers") or {})
     _details(snap.checks)
+    st.caption(session_mode_text())
     st.caption(
         _("Updated {time} · took {ms} ms").format(
             time=format_datetime(snap.time), ms=_num(snap.took_ms, 1)

@@ -6,8 +6,8 @@ from __future__ import annotations
 import streamlit as st
 
 from i18n import _, format_datetime
-from services import audit, sessions
-from views._session import current_user
+from services import audit
+from views._session import current_user, session_mode_text
 
 
 def _require_admin() -> None:
@@ -67,15 +67,7 @@ def _outbox() -> None:
 def main() -> None:
     _require_admin()
     st.title(_("Outbox and sign-in activity"))
-    mode = sessions.route_mode()
-    text = {
-        "cookie": _("Session cookies are on: sign-ins last across reloads and tabs."),
-        "no-routes": _(
-            "Session cookies are off: this host does not pass /api/auth/ to the app. "
-            "Sign-in lasts across reloads only through st.login (OpenID Connect)."
-        ),
-    }.get(mode, _("Session cookies: not checked yet (the server checks itself at start)."))
-    st.info(text, icon=":material/cookie:")
+    st.info(session_mode_text(), icon=":material/cookie:")
     _outbox()
     st.divider()
     _audit()
