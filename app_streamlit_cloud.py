@@ -114,7 +114,10 @@ def _sidebar_account() -> None:
         return
     balance = credits.balance(user.id)
     with st.sidebar:
-        ui_theme.plain_caption(user.display_name or user.email)
+        # A guest's address is a made-up placeholder: not worth showing.
+        ui_theme.plain_caption(
+            (user.display_name or user.email) if user.has_account else _("Guest")
+        )
         st.markdown(
             "**"
             + ngettext("{n} credit", "{n} credits", balance).format(n=format_number(balance))
