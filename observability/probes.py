@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import importlib
+import json
 import logging
 import math
 import os
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import psutil
+import redis
 from sqlalchemy import ColumnElement, case, func, select, text
 from sqlalchemy.engine import make_url
 
@@ -240,6 +242,54 @@ class KeyCheck:
 
 _key_checks: dict[str, KeyCheck] = {}
 _key_lock = threading.Lock()
+# With [jobs] broker_url set (several replicas), key checks are also kept in that Redis, so
+# every replica's health page shows the last check whichever replica's sampler made it.
+SHARED_KEY_CHECK = "talkingphoto:keycheck:{}"
+SHARED_KEY_CHECK_TTL_S = 24 * 3600
+_redis_clients: dict[str, redis.Redis] = {}
+
+
+def _shared_store() -> redis.Redis | None:
+    url = get_settings().jobs.broker_url
+    if not url:
+        return None
+    with _key_lock:
+        client = _redis_clients.get(url)
+        if client is None:
+            client = _redis_clients[url] = redis.Redis.from_url(
+                url, socket_connect_timeout=2, socket_timeout=2
+            )
+        return client
+
+
+def _share(name: str, check: KeyCheck) -> None:
+    store = _shared_store()
+    if store is None:
+        return
+    value = {**asdict(check), "checked_at": check.checked_at.isoformat()}
+    try:
+        store.set(SHARED_KEY_CHECK.format(name), json.dumps(value), ex=SHARED_KEY_CHECK_TTL_S)
+    except redis.RedisError:
+        log.warning("health: key check of %s not shared (Redis unavailable)", name)
+
+
+def _shared(name: str) -> KeyCheck | None:
+    store = _shared_store()
+    if store is None:
+        return None
+    try:
+        raw = store.get(SHARED_KEY_CHECK.format(name))
+    except redis.RedisError:
+        return None
+    if raw is None:
+        return None
+    data = json.loads(raw)
+    return KeyCheck(
+        ok=data["ok"],
+        latency_ms=float(data["latency_ms"]),
+        result=str(data["result"]),
+        checked_at=dt.datetime.fromisoformat(data["checked_at"]),
+    )
 
 
 def _router() -> Any | None:
@@ -307,6 +357,7 @@ def check_key(name: str, clock: Callable[[], float] = time.perf_counter) -> KeyC
         log.warning("health: key check of %s failed: %s", name, outcome.result)
     with _key_lock:
         _key_checks[name] = outcome
+    _share(name, outcome)
     return outcome
 
 
@@ -316,8 +367,13 @@ def check_provider_keys(settings: Settings | None = None) -> dict[str, KeyCheck]
 
 
 def cached_key_check(name: str) -> KeyCheck | None:
+    """The newest check of ``name``: this process's, or another replica's (shared store)."""
     with _key_lock:
-        return _key_checks.get(name)
+        mine = _key_checks.get(name)
+    theirs = _shared(name)
+    if mine is None or (theirs is not None and theirs.checked_at > mine.checked_at):
+        return theirs
+    return mine
 
 
 def probe_providers(settings: Settings) -> dict[str, Any]:
@@ -561,6 +617,9 @@ def reset_for_tests() -> None:
     global _tools_cache
     with _key_lock:
         _key_checks.clear()
+        for client in _redis_clients.values():
+            client.close()
+        _redis_clients.clear()
     _remote_probe.clear()
     with _tools_lock:
         _tools_cache = None

@@ -422,3 +422,41 @@ def test_replicas_starting_together_migrate_one_at_a_time(cluster: Cluster) -> N
     results = [proc.communicate(timeout=300) for proc in procs]
     assert [proc.returncode for proc in procs] == [0, 0, 0], [err for _out, err in results]
     assert cluster.query("SELECT version_num FROM alembic_version") == [("0006",)]
+
+
+def test_a_key_check_made_by_one_replica_shows_on_every_replica(cluster: Cluster) -> None:
+    """D-ID configured with a key but unreachable (a closed loopback port): replica A's
+    sampler checks the key; replica B, which never checked, shows the same failed check
+    (not "pending") and the same degraded status."""
+    env = {
+        **cluster.env,
+        "TALKINGPHOTO__D_ID__API_KEY": "test-key-for-health",
+        "TALKINGPHOTO__D_ID__BASE_URL": "http://127.0.0.1:9",
+    }
+    show = (
+        "import json, sys, health_monitor\n"
+        "from observability import probes\n"
+        "if sys.argv[1] == 'check':\n    probes.check_key('d_id')\n"
+        "snap = health_monitor.snapshot().to_json()\n"
+        "print(json.dumps([snap['status'], snap['checks']['providers']['d_id']]))\n"
+    )
+
+    def replica_view(mode: str) -> list:  # type: ignore[type-arg]
+        out = subprocess.run(
+            [sys.executable, "-c", show, mode],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        return list(json.loads(out.strip().splitlines()[-1]))
+
+    before = replica_view("look")
+    assert before[1]["state"] == "pending" and before[1]["key_check"] is None
+    checker = replica_view("check")
+    other = replica_view("look")
+    assert checker[1]["key_check"]["ok"] is False
+    assert other[1]["state"] == "checked"
+    assert other[1]["key_check"] == checker[1]["key_check"]
+    assert other[0] == checker[0] != "ok"
