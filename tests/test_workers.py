@@ -316,3 +316,26 @@ def test_cli_job_unknown_and_submit_bad_input(
         cli.main(["submit", "--script", "Hi", "--language", "en"])
     assert caught.value.code == 2
     assert jobs.list_for_user(accounts.current_user().id) == []
+
+
+def test_a_cloud_job_whose_worker_died_resumes_its_vendor_job_instead_of_paying_again(
+    jobs_env: fakes.Plan, held: fakes.ManualExecutor
+) -> None:
+    """The vendor accepted the job (its id is on the row) and then the worker was killed:
+    the reaper re-queues it, and the next worker polls that remote job rather than
+    creating a second one; the creator pays once."""
+    user = accounts.current_user()
+    job = submit(user.id)
+    held.submitted.clear()
+    as_if_claimed_by_a_dead_worker(job.id)
+    with session_scope() as session:
+        session.execute(
+            update(Job).where(Job.id == job.id).values(remote_id="vendor-42", provider_used="fake")
+        )
+
+    assert background_tasks.reap_stale_jobs().requeued == (job.id,)
+    held.run_all()
+
+    assert jobs_env.remote_ids == ["vendor-42"]  # resumed: handed the saved id
+    assert row(job.id).status == "succeeded"
+    assert job_ledger(job.id) == [(credits.job_debit_reference(job.id), -job.cost_credits)]
