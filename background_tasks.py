@@ -141,7 +141,7 @@ def get_runner() -> Executor:
                 # Imported here: Celery is an optional back end the default app never loads.
                 from services.celery_app import CeleryExecutor
 
-                _runner = CeleryExecutor(settings)
+                _runner = CeleryExecutor(settings, on_sent=mark_sent)
             else:
                 _runner = ThreadPoolJobExecutor(settings.limits.workers)
         return _runner
@@ -718,6 +718,20 @@ class ReapReport:
     failed: int = 0
     cancelled: int = 0
     locked_out: bool = False  # another worker held the reaper's lock
+    resent: tuple[str, ...] = ()  # queued jobs whose hand-off to the broker never happened
+
+
+def mark_sent(job_id: str) -> None:
+    """Record that a queued job's id reached the broker (``heartbeat_at`` of a queued row:
+    when it was handed off). The Celery executor calls this after each send; a queued row
+    without it, older than ``stale_after_s``, lost its message (the process died between
+    the commit and the send) and the reaper sends it again."""
+    with session_scope() as session:
+        session.execute(
+            update(Job)
+            .where(Job.id == job_id, Job.status == "queued")
+            .values(heartbeat_at=utcnow())
+        )
 
 
 def _reaper_lock(session: Session) -> bool:
@@ -738,7 +752,8 @@ def reap_stale_jobs(stale_after_s: float | None = None) -> ReapReport:
     so the new worker resumes polling the vendor instead of paying again; the creator's debit
     was taken once at submit and is never taken again. A job flagged for cancelling is
     cancelled and refunded; one that has used up ``MAX_RESUME_ATTEMPTS`` claims fails with a
-    refund.
+    refund. A queued job never handed to the broker (see :func:`mark_sent`) and older than
+    the threshold is sent again.
     """
     settings = get_settings()
     stale_s = settings.jobs.stale_after_s if stale_after_s is None else stale_after_s
@@ -758,6 +773,13 @@ def reap_stale_jobs(stale_after_s: float | None = None) -> ReapReport:
                 ),
             )
         ).all()
+        unsent = list(
+            session.scalars(
+                select(Job.id).where(
+                    Job.status == "queued", Job.heartbeat_at.is_(None), Job.updated_at < cutoff
+                )
+            )
+        )
         for job_id, cancel_requested, attempts, worker in stale:
             if cancel_requested or attempts >= MAX_RESUME_ATTEMPTS:
                 give_up.append((job_id, bool(cancel_requested)))
@@ -778,6 +800,8 @@ def reap_stale_jobs(stale_after_s: float | None = None) -> ReapReport:
             detail = f"re-queued {MAX_RESUME_ATTEMPTS} times after its workers stopped"
             failed += _finish(job_id, "failed", JobError(RESTART_FAILURE), detail, ("running",))
     runner = get_runner()
-    for job_id in requeued:
+    for job_id in [*requeued, *unsent]:
         runner.submit(run_job, job_id)
-    return ReapReport(tuple(requeued), failed, cancelled)
+    if unsent:
+        log.warning("reaper: %d queued job(s) had never reached the broker; sent", len(unsent))
+    return ReapReport(tuple(requeued), failed, cancelled, resent=tuple(unsent))

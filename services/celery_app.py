@@ -54,13 +54,22 @@ def make_app(settings: Settings) -> Celery:
 class CeleryExecutor:
     """:class:`background_tasks.Executor` that sends ``run_job``'s job id to the broker."""
 
-    def __init__(self, settings: Settings, app: Celery | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        app: Celery | None = None,
+        on_sent: Callable[[str], None] | None = None,
+    ) -> None:
         self.app = app or make_app(settings)
+        self.on_sent = on_sent  # background_tasks.mark_sent: the row notes the hand-off
 
     def submit(self, fn: Callable[..., object], *args: Any) -> None:
         if getattr(fn, "__name__", "") != "run_job" or len(args) != 1:
             raise TypeError("the Celery executor runs background_tasks.run_job(job_id) only")
-        self.app.send_task(TASK_RUN_JOB, args=[str(args[0])], queue=QUEUE)
+        job_id = str(args[0])
+        self.app.send_task(TASK_RUN_JOB, args=[job_id], queue=QUEUE)
+        if self.on_sent is not None:
+            self.on_sent(job_id)
 
     def shutdown(self, wait: bool = True) -> None:
         self.app.close()  # queued jobs stay in the broker (and 'queued' in the database)

@@ -59,7 +59,7 @@ def worker_app(settings: Settings | None = None) -> Celery:
     def run_job(job_id: str) -> None:
         background_tasks.run_job(job_id)
 
-    background_tasks.set_executor(CeleryExecutor(settings, app))
+    background_tasks.set_executor(CeleryExecutor(settings, app, on_sent=background_tasks.mark_sent))
     return app
 
 

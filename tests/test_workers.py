@@ -339,3 +339,57 @@ def test_a_cloud_job_whose_worker_died_resumes_its_vendor_job_instead_of_paying_
     assert jobs_env.remote_ids == ["vendor-42"]  # resumed: handed the saved id
     assert row(job.id).status == "succeeded"
     assert job_ledger(job.id) == [(credits.job_debit_reference(job.id), -job.cost_credits)]
+
+
+def _backdate(job_id: str, seconds: float) -> None:
+    with session_scope() as session:
+        session.execute(
+            update(Job)
+            .where(Job.id == job_id)
+            .values(updated_at=utcnow() - timedelta(seconds=seconds))
+        )
+
+
+def test_a_queued_job_whose_message_never_reached_the_broker_is_sent_again(
+    held: fakes.ManualExecutor, settings_env: Callable[..., None]
+) -> None:
+    """The app committed the job and died before sending its id: no hand-off is noted on
+    the row, so after stale_after_s the reaper sends it; a job that was handed off, or is
+    younger than the threshold, is left to the queue."""
+    settings_env(limits__max_active_jobs_per_user=5)
+    user = accounts.current_user()
+    lost, sent, fresh = (submit(user.id, script=f"{SCRIPT} {i}") for i in range(3))
+    held.submitted.clear()
+    background_tasks.mark_sent(sent.id)
+    _backdate(lost.id, 120)
+    _backdate(sent.id, 120)
+
+    report = background_tasks.reap_stale_jobs()
+
+    assert report.resent == (lost.id,) and report.requeued == ()
+    assert [args for _fn, args in held.submitted] == [(lost.id,)]
+    held.run_all()
+    assert row(lost.id).status == "succeeded"
+    assert row(sent.id).status == row(fresh.id).status == "queued"
+
+
+def test_the_celery_executor_notes_each_hand_off_on_the_row(
+    held: fakes.ManualExecutor, settings_env: Callable[..., None]
+) -> None:
+    job = submit(accounts.current_user().id)
+    assert row(job.id).heartbeat_at is None
+    settings_env(jobs__executor="celery", jobs__broker_url="redis://127.0.0.1:1/0")
+
+    class Recorder:
+        def send_task(self, name: str, args: object, queue: str) -> None:
+            return None
+
+    executor = CeleryExecutor(
+        get_settings(),
+        app=Recorder(),  # type: ignore[arg-type]
+        on_sent=background_tasks.mark_sent,
+    )
+    executor.submit(background_tasks.run_job, job.id)
+    assert row(job.id).heartbeat_at is not None
+    _backdate(job.id, 120)
+    assert background_tasks.reap_stale_jobs().resent == ()
