@@ -168,7 +168,7 @@ def test_a_shared_media_url_stops_when_the_link_is_revoked(
 
 
 def test_link_previews_get_open_graph_tags_and_people_go_on_to_the_page(
-    sharing_on: accounts.UserView,
+    sharing_on: accounts.UserView, settings_env
 ) -> None:
     import html
     import re
@@ -180,6 +180,8 @@ def test_link_previews_get_open_graph_tags_and_people_go_on_to_the_page(
     job = make_video(sharing_on.id)
     made = sharing.create(job.id, sharing_on.id, title='Hi "there" <script>')
     with serve() as base:
+        # Absolute URLs come from [app] base_url (never the request's Host header).
+        settings_env(features__enable_social_sharing="true", app__base_url=base)
         answer = requests.get(base + made.path, timeout=10)
         assert answer.status_code == 200 and answer.headers["Cache-Control"] == "no-store"
         page = answer.text
