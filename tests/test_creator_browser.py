@@ -68,8 +68,16 @@ def page(request: pytest.FixtureRequest, server: str, portrait: Path) -> Iterato
             chromium.close()
 
 
-def test_generate_works_on_the_first_tap_after_typing(page: object) -> None:
+def _script_box(page: object) -> object:
+    """The script box, once the rerun after the upload has settled (a rerun briefly shows the
+    old and the new element together)."""
     box = page.get_by_role("textbox", name="Script")  # type: ignore[attr-defined]
+    sync_api.expect(box).to_have_count(1)
+    return box
+
+
+def test_generate_works_on_the_first_tap_after_typing(page: object) -> None:
+    box = _script_box(page)
     box.click()
     box.fill("Hello! One tap should be enough to make this video.")
     # Still in the box: no blur, no Ctrl+Enter. One press (force: a disabled button is pressed too).
@@ -80,7 +88,7 @@ def test_generate_works_on_the_first_tap_after_typing(page: object) -> None:
 
 
 def test_a_paste_over_the_limit_is_kept_and_refused_with_a_message(page: object) -> None:
-    box = page.get_by_role("textbox", name="Script")  # type: ignore[attr-defined]
+    box = _script_box(page)
     box.click()
     long_script = ("A long script pasted from somewhere else. " * 150)[:6000]
     page.keyboard.insert_text(long_script)  # type: ignore[attr-defined]
@@ -95,7 +103,7 @@ def test_a_paste_over_the_limit_is_kept_and_refused_with_a_message(page: object)
 def test_a_finished_video_fits_the_screen_and_follows_the_photos_shape(
     page: object, server: str
 ) -> None:
-    box = page.get_by_role("textbox", name="Script")  # type: ignore[attr-defined]
+    box = _script_box(page)
     box.fill("A square photo makes a square video.")
     page.get_by_role("button", name="Generate video").click()  # type: ignore[attr-defined]
     video = page.get_by_test_id("stVideo")  # type: ignore[attr-defined]
