@@ -346,9 +346,11 @@ def test_create_flow_with_the_keyboard_alone(page, server: str, tmp_path: Path) 
     _press_and_wait(page, "Enter")
     resolution = page.get_by_role("combobox", name="Resolution")
     tab_to(page, resolution)
-    page.keyboard.type("480")
+    # 1080p: long enough a render that Cancel is still there to be pressed (a square photo
+    # now makes a square video, which renders faster than the old 9:16 frame).
+    page.keyboard.type("1080")
     _press_and_wait(page, "Enter")
-    expect(resolution).to_have_value("480p")
+    expect(resolution).to_have_value("1080p")
     motion = page.get_by_role("slider").first
     tab_to(page, motion)
     before = motion.get_attribute("aria-valuenow")
