@@ -23,7 +23,6 @@ Nothing here sees Streamlit or Starlette; times can be injected (``now=``) for t
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import secrets
 import threading
@@ -64,10 +63,6 @@ class SessionView:
     client: str
 
 
-def _hash(raw: str) -> str:
-    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
-
-
 def _view(row: AuthSession) -> SessionView:
     return SessionView(
         id=row.id,
@@ -101,7 +96,7 @@ def start(
     with session_scope() as session:
         row = AuthSession(
             user_id=user_id,
-            handoff_hash=_hash(nonce),
+            handoff_hash=tokens.stored_hash(nonce),
             created_at=now,
             last_seen_at=now,
             expires_at=min(now + idle, now + absolute),
@@ -135,13 +130,15 @@ def activate(handoff_token: str, *, now: datetime | None = None) -> tuple[str, S
         raise InvalidToken(detail="hand-off without nonce")
     raw = secrets.token_urlsafe(_ID_BYTES)
     with session_scope() as session:
-        row = session.scalar(select(AuthSession).where(AuthSession.handoff_hash == _hash(nonce)))
+        row = session.scalar(
+            select(AuthSession).where(AuthSession.handoff_hash == tokens.stored_hash(nonce))
+        )
         if row is None:
             raise InvalidToken(detail="hand-off already used or unknown")
         if row.revoked_at is not None or _expired(row, now):
             raise InvalidToken(detail="hand-off for an ended session")
         row.handoff_hash = None
-        row.token_hash = _hash(raw)
+        row.token_hash = tokens.stored_hash(raw)
         row.last_seen_at = now
         return raw, _view(row)
 
@@ -156,7 +153,7 @@ def resolve(raw: str | None, *, now: datetime | None = None) -> SessionView | No
     if not raw or not isinstance(raw, str) or len(raw) > 200:
         return None
     now = now or utcnow()
-    digest = _hash(raw)
+    digest = tokens.stored_hash(raw)
     with read_scope() as session:
         row = session.scalar(select(AuthSession).where(AuthSession.token_hash == digest))
         if row is None or row.revoked_at is not None or _expired(row, now):
@@ -221,7 +218,7 @@ def revoke_by_cookie(raw: str | None, *, client: str = "") -> bool:
         return False
     with read_scope() as session:
         session_id = session.scalar(
-            select(AuthSession.id).where(AuthSession.token_hash == _hash(raw))
+            select(AuthSession.id).where(AuthSession.token_hash == tokens.stored_hash(raw))
         )
     return session_id is not None and revoke(session_id, reason="signout", client=client)
 

@@ -13,7 +13,6 @@ page hands out name the link, so they stop working at once too (``web/media.py``
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -25,7 +24,7 @@ from db.models import Job, ShareLink, utcnow
 from db.session import read_scope, session_scope
 from errors import N_, JobNotFound, ShareError
 from secrets_manager import get_settings
-from services import analytics
+from services import analytics, tokens
 
 TOKEN_BYTES = 32
 TITLE_MAX_CHARS = 120
@@ -90,10 +89,6 @@ def enabled() -> bool:
     return get_settings().features.enable_social_sharing
 
 
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
 def _view(link: ShareLink) -> ShareLinkView:
     return ShareLinkView(
         id=link.id,
@@ -145,7 +140,7 @@ def create(
                 params={"n": MAX_ACTIVE_LINKS_PER_VIDEO},
             )
         link = ShareLink(
-            token_hash=hash_token(token),
+            token_hash=tokens.stored_hash(token),
             job_id=job_id,
             user_id=user_id,
             title=clean_title(title),
@@ -212,7 +207,7 @@ def open_link(token: str, *, count_view: bool = True, now: datetime | None = Non
         row = session.execute(
             select(ShareLink, Job)
             .join(Job, Job.id == ShareLink.job_id)
-            .where(ShareLink.token_hash == hash_token(token), *_active_clause(now))
+            .where(ShareLink.token_hash == tokens.stored_hash(token), *_active_clause(now))
         ).first()
         if row is None:
             raise ShareError()

@@ -12,6 +12,7 @@ it, development uses a random key kept in ``<data_dir>/jwt_secret.key`` (created
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 import threading
@@ -67,6 +68,12 @@ def _key(settings: Settings) -> str:
         return settings.jwt.secret_key.get_secret_value()
     check_configuration(settings)
     return _dev_key(Path(settings.app.data_dir))
+
+
+def stored_hash(secret: str) -> str:
+    """What the database keeps of a random secret handed to a browser (a session id, a share
+    link's token): its SHA-256, so a copy of the database opens nothing."""
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
 def sign(
