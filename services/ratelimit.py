@@ -15,7 +15,9 @@ used, so a burst at the edge of a fixed window cannot double the limit.
 :func:`client_address` returns the address to count a browser by: the direct peer, or, when
 that peer is one of ``[ratelimit] trusted_proxies``, the right-most address in
 ``X-Forwarded-For`` that is not itself a trusted proxy (left-most entries are whatever the
-client chose to send).
+client chose to send). When there is no address at all (a visitor on localhost, a proxy that
+hides it), :func:`browser_key` counts that browser session on its own: all such visitors never
+share one bucket, or a handful of failed sign-ins would lock the whole site.
 """
 
 from __future__ import annotations
@@ -181,6 +183,17 @@ def client_address(
         if not _trusted(hop, proxies):
             return str(hop)
     return str(peer_ip)
+
+
+def browser_key(address: str, browser_token: str) -> str:
+    """The identity to count a browser by: its address, or, when the address is unknown,
+    ``unknown/<browser_token>`` (a random token the browser session keeps). A visitor who
+    starts a new session starts a new count, which is the price of not locking everybody
+    else out with them; per-account limits still hold whatever the client."""
+    if address != UNKNOWN_CLIENT:
+        return address
+    token = "".join(ch for ch in browser_token if ch.isalnum())[:32]
+    return f"{UNKNOWN_CLIENT}/{token}" if token else UNKNOWN_CLIENT
 
 
 def reset_for_tests() -> None:

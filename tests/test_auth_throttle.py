@@ -15,6 +15,14 @@ import pytest
 
 from errors import AuthError, RateLimited
 from services import accounts, audit
+from tests.test_accounts_pages import (
+    app,
+    clean,
+    on_create_page,
+    sign_in,
+    site,  # noqa: F401  (fixture)
+    texts,
+)
 
 PASSWORD = "correct horse battery"
 WRONG = "guess guess guess"
@@ -122,3 +130,33 @@ def test_every_auth_event_is_audited_and_logged_without_secrets(
     assert PASSWORD not in logged and WRONG not in logged
     with pytest.raises(ValueError):
         audit.record("signin_ok", password="x")  # a programming error, never stored
+
+
+def test_visitors_without_an_address_do_not_share_one_bucket(
+    site: Callable[..., None],  # noqa: F811
+) -> None:
+    """On localhost (and behind a proxy that hides the address) Streamlit knows no client
+    address. One such browser spraying wrong passwords is slowed; another is not."""
+    site(
+        features__allow_guest="false",
+        ratelimit__signin_failures_per_client="3/hour",
+        ratelimit__signin_per_account="100/hour",
+        ratelimit__signin="1000/hour",
+    )
+    accounts.sign_up("owner@example.com", PASSWORD)
+    sprayer = clean(app())
+    for n in range(4):
+        sprayer = sign_in(sprayer, f"someone{n}@example.com", WRONG)
+    assert "Too many" in texts(sprayer)
+    owner = sign_in(clean(app()), "owner@example.com", PASSWORD)
+    assert "Too many" not in texts(owner)
+    assert on_create_page(owner)
+
+
+def test_browser_key_uses_the_address_when_there_is_one() -> None:
+    from services import ratelimit
+
+    assert ratelimit.browser_key("198.51.100.7", "abc") == "198.51.100.7"
+    assert ratelimit.browser_key("unknown", "0a1b2c") == "unknown/0a1b2c"
+    assert ratelimit.browser_key("unknown", "<script>") == "unknown/script"
+    assert ratelimit.browser_key("unknown", "") == "unknown"

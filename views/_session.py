@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import secrets
 
 import streamlit as st
 
@@ -40,9 +41,10 @@ SESSION_KEY = "auth_session_id"
 HANDOFF_KEY = "auth_handoff"
 CLEAR_COOKIE_KEY = "auth_clear_cookie"
 SIGNED_OUT_KEY = "auth_signed_out"
+CLIENT_TOKEN_KEY = "client_token"  # this browser session, for limits when its address is unknown
 SIGNIN_PAGE = "views/signin.py"
 ACCOUNT_PAGE = "views/account.py"
-_KEEP_ON_SIGN_OUT = ("ui_lang", CLEAR_COOKIE_KEY, SIGNED_OUT_KEY)
+_KEEP_ON_SIGN_OUT = ("ui_lang", CLEAR_COOKIE_KEY, SIGNED_OUT_KEY, CLIENT_TOKEN_KEY)
 
 
 def oidc_configured() -> bool:
@@ -171,14 +173,20 @@ def require_user() -> UserView:
 
 
 def client_address() -> str:
-    """This browser's address for abuse limits (X-Forwarded-For only behind a trusted
-    proxy); ``"unknown"`` when Streamlit does not know it."""
+    """This browser's identity for abuse limits: its address (X-Forwarded-For only behind a
+    trusted proxy), or, when Streamlit does not know it, a token of this browser session
+    (``unknown/<token>``), so unknown visitors never share one bucket."""
     try:
         headers = st.context.headers
         peer = st.context.ip_address
+        address = ratelimit.client_address(headers, peer if isinstance(peer, str) else None)
     except Exception:
-        return ratelimit.UNKNOWN_CLIENT
-    return ratelimit.client_address(headers, peer if isinstance(peer, str) else None)
+        address = ratelimit.UNKNOWN_CLIENT
+    token = st.session_state.get(CLIENT_TOKEN_KEY)
+    if not isinstance(token, str):
+        token = secrets.token_hex(8)
+        st.session_state[CLIENT_TOKEN_KEY] = token
+    return ratelimit.browser_key(address, token)
 
 
 def sign_out(*, everywhere: bool = False) -> None:
