@@ -224,6 +224,7 @@ def run_job(job_id: str) -> None:
         shutil.rmtree(work_dir, ignore_errors=True)
         with contextlib.suppress(OSError):  # the job's folder, unless another attempt works
             work_dir.parent.rmdir()
+        memory.release_free_memory()  # a video's frames and buffers: back to the OS
 
 
 def _claim(job_id: str, worker: str) -> _Claim | None:

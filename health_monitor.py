@@ -46,7 +46,7 @@ import observability.probes as checks_
 from db.models import HealthSample, WebhookEvent, utcnow
 from db.session import read_scope, session_scope
 from errors import N_, TalkingPhotoError, render
-from observability import alerts
+from observability import alerts, memory
 from observability.probes import (
     REQUESTS,
     KeyCheck,
@@ -455,13 +455,20 @@ _sampler_thread: threading.Thread | None = None
 _stop = threading.Event()
 
 
+TRIM_EVERY_S = 60.0  # hand freed heap back to the OS this often (observability.memory)
+
+
 def _sampler_loop(sampler: Sampler, stop: threading.Event) -> None:
+    last_trim = time.monotonic()
     while not stop.is_set():
         try:
             wait = sampler.tick()
         except Exception:
             log.exception("health sampler failed; retrying")
             wait = 30.0
+        if time.monotonic() - last_trim >= TRIM_EVERY_S:
+            memory.release_free_memory()
+            last_trim = time.monotonic()
         stop.wait(wait)
 
 

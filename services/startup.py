@@ -16,7 +16,7 @@ import background_tasks
 import health_monitor
 import payments
 from db.session import init_db
-from observability import logs, sentry
+from observability import logs, memory, sentry
 from observability.release import app_version
 from providers.local import voices
 from secrets_manager import get_settings
@@ -48,6 +48,7 @@ def start_background() -> None:
     """Logging and Sentry set-up, the health sampler and the periodic media cleanup.
     Idempotent."""
     settings = get_settings()
+    memory.limit_arenas()  # before the sampler and the job workers start their threads
     if not logs.is_configured():
         logs.configure(settings)
         sentry.init_sentry(settings)
