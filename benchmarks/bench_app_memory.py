@@ -52,11 +52,14 @@ def wait_healthy(base: str, deadline_s: float = 60.0) -> None:
     raise SystemExit("server did not become healthy")
 
 
-def start_app(tmp: Path, extra_env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
-    """``streamlit run`` on a free loopback port with its data under ``tmp``; (process, URL).
+def start_app(
+    tmp: Path, extra_env: dict[str, str] | None = None, port: int | None = None
+) -> tuple[subprocess.Popen, str]:
+    """``streamlit run`` on ``port`` (a free loopback port by default) with its data under
+    ``tmp``; (process, URL).
 
     The server's output goes to ``tmp/server.log``, to read when a run goes wrong."""
-    port = free_port()
+    port = port or free_port()
     env = {**os.environ, "TALKINGPHOTO_DATA_DIR": str(tmp / "data"), **(extra_env or {})}
     cmd = [sys.executable, "-m", "streamlit", "run", "app_streamlit_cloud.py",
            "--server.port", str(port), "--server.headless", "true"]  # fmt: skip

@@ -61,6 +61,9 @@ async def _enter(page, expect, base: str) -> None:
         .and_(form.locator("input"))
         .fill("load test password 123")
     )
+    accept = form.get_by_role("checkbox").first  # the terms; its input is visually hidden
+    await accept.press("Space")
+    await expect(accept).to_be_checked()
     await form.get_by_test_id("stBaseButton-primaryFormSubmit").click()
     signed_in = page.get_by_role("button", name="Sign out", include_hidden=True)
     await expect(signed_in).to_be_attached()
