@@ -319,6 +319,13 @@ def test_the_create_page_previews_how_the_script_will_be_read(app_env: Path) -> 
     at.text_area(key="script").input("Hello there, friends.").run()
     assert "Will be read as" not in _texts(at)  # read as typed: no preview
 
+    at.text_area(key="script").input("🎉🎉 ✨").run()
+    assert [e.value for e in at.error] == [
+        "The script has only emoji or symbols, nothing to speak. Type the words the photo "
+        "should say."
+    ]
+    assert "characters" not in _texts(at)  # no price for a video that cannot be made
+
 
 def test_the_create_page_says_an_emoji_only_script_has_nothing_to_say_in_hindi(
     app_env: Path,

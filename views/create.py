@@ -294,24 +294,27 @@ def _cost_line(script: str, params: JobParams) -> int | None:
 _READ_AS_CHARS = 280  # a preview, not the whole script: about three lines on a phone
 
 
-def _read_as(script: str, language: str) -> None:
+def _read_as(script: str, language: str) -> bool:
     """The pronunciation preview: the words the script will be spoken and captioned as
     (numbers, dates, money, abbreviations written out; markup and emoji dropped), shown when
     they differ from what was typed, or why there is nothing to speak. It sits under the
-    button, like the price, so the button does not move when the script box loses focus."""
+    button, like the price, so the button does not move when the script box loses focus.
+    False when the script has nothing to speak (then there is no price to show)."""
     if not script.strip() or len(script) > get_settings().limits.max_script_chars:
-        return
+        return True
     try:
         spoken = generation.read_as(script, language)
     except ScriptError as exc:
         show_error(exc)
-        return
+        return False
     if spoken is not None:
         if len(spoken) > _READ_AS_CHARS:
             cut = spoken[: _READ_AS_CHARS - 1]
             spoken = cut[: cut.rfind(" ")] if " " in cut else cut
             spoken = spoken.rstrip() + "…"
         ui_theme.plain_caption(_("Will be read as: {text}").format(text=spoken))
+    return True
+
 
 # ---------------------------------------------------------------- page
 
@@ -361,8 +364,10 @@ def main() -> None:
             width="stretch",
         )
         balance = credits.balance(user.id)
-        cost = _cost_line(script, params)
-        _read_as(script, language)
+        price = st.container()  # the price line above the preview, once the preview is known
+        speakable = _read_as(script, language)
+        with price:
+            cost = _cost_line(script, params) if speakable else None
         st.caption(
             ngettext("Balance: {n} credit", "Balance: {n} credits", balance).format(
                 n=format_number(balance)
