@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import providers
-from errors import N_, InputError, TalkingPhotoError, VoiceError
+from errors import N_, InputError, ScriptError, TalkingPhotoError, VoiceError
 from providers import router
 from providers.base import (
     ASPECTS,
@@ -231,8 +231,18 @@ def validate(script: str, params: JobParams) -> tuple[str, str]:
     provider = router.client(first)
     limit = min(get_settings().limits.max_script_chars, provider.capabilities().max_script_chars)
     script = clean_script(script, max_chars=limit)
-    # Before anything is charged: a script of emoji or symbols only has nothing to say.
-    script_text.speakable(script, params.language)
+    # Before anything is charged: a script of emoji or symbols only has nothing to say, and
+    # written-out numbers must still fit what the service takes.
+    spoken = script_text.speakable(script, params.language)
+    most = provider.capabilities().max_script_chars
+    if len(spoken) > most:
+        raise ScriptError(
+            N_(
+                "Read aloud, with numbers, dates and amounts written out, the script is "
+                "{n:,} characters; the limit is {limit:,}. Please shorten it."
+            ),
+            params={"n": len(spoken), "limit": most},
+        )
     # The photo is checked at upload (services.photos); everything else is the provider's call.
     provider.validate(build_request(Path(), script, params.as_dict()))
     if provider.capabilities().needs_public_photo and not storage_has_public_urls():

@@ -241,6 +241,17 @@ def test_an_emoji_only_script_is_refused_before_anything_is_charged_or_stored(
     assert media_files(foundation_env) == [] and jobs_env.requests == []
 
 
+def test_a_script_too_long_once_read_aloud_is_refused_with_both_lengths(
+    user: accounts.UserView, jobs_env: fakes.Plan
+) -> None:
+    typed = "9876543 " * 500  # 4,000 characters typed; seven-digit numbers read out are long
+    with pytest.raises(ScriptError) as caught:
+        jobs.submit(user.id, photo=make_photo(), script=typed, params=_params())
+    assert caught.value.template.startswith("Read aloud, with numbers")
+    assert caught.value.params["limit"] == 5000 and caught.value.params["n"] > 5000  # type: ignore[operator]
+    assert credits.balance(user.id) == 20 and jobs_env.requests == []
+
+
 def test_the_provider_and_captions_get_the_spoken_words_and_the_row_keeps_the_typed_ones(
     user: accounts.UserView, jobs_env: fakes.Plan
 ) -> None:
