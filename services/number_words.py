@@ -46,7 +46,7 @@ _HINDI_ORDINALS = {1: ("पहला", "पहली"), 2: ("दूसरा", "
 
 # The decimal point and minus sign, spoken.
 _POINT = {"en": "point", "hi": "दशमलव"}
-MINUS = {"en": "minus", "hi": "ऋण"}
+MINUS = {"en": "minus", "hi": "माइनस"}  # as said aloud (the textbook ऋण is rarely heard)
 
 # Languages num2words 0.5.14 reads correctly enough to speak (its Telugu doubles spaces and
 # says "one lakh" as "ఒకటి లక్ష"; Tamil, Marathi and Hindi it lacks).

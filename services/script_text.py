@@ -345,7 +345,7 @@ _MULT = {
 _MULT_RE = "|".join(sorted((re.escape(_nfc(k)) for k in _MULT), key=len, reverse=True))
 _CUR_BEFORE = re.compile(
     _nfc(
-        r"(?P<cur>₹|(?i:rs)\.?|(?i:inr)|रु\.?|(?i:us)?\$|(?i:usd)|€|(?i:eur)|£|(?i:gbp))\s?"
+        r"(?<![A-Za-z])(?P<cur>₹|(?i:rs)\.?|(?i:inr)|रु\.?|(?i:us)?\$|(?i:usd)|€|(?i:eur)|£|(?i:gbp))\s?"
         rf"(?P<num>{_NUM})(?:\s?(?P<mult>(?i:{_MULT_RE})){_END})?(?:\s?/-)?"
     )
 )

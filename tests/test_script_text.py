@@ -123,6 +123,7 @@ ENGLISH = [
     ("Dr. Sharma and Mr Rao met.", "Doctor Sharma and Mister Rao met."),
     ("Fruit, e.g. mango, etc.", "Fruit, for example mango, et cetera."),
     ("Room No. 7", "Room number seven"),
+    ("Mrs 5 kids", "Missus five kids"),  # "rs 5" inside a word is not rupees
     ("AT&T", "AT and T"),
     # URLs and e-mail
     ("Visit https://talkingphoto.in/offers.", "Visit talkingphoto dot in slash offers."),
@@ -151,6 +152,8 @@ HINDI = [
     ("₹1.5 लाख का इनाम", "डेढ़ लाख रुपये का इनाम"),
     ("₹2.5 crore का घर", "ढाई करोड़ रुपये का घर"),
     ("$20 का", "बीस डॉलर का"),
+    ("रु. 500 दें", "पाँच सौ रुपये दें"),
+    ("आज -5°C है", "आज माइनस पाँच डिग्री सेल्सियस है"),
     ("05/03/2025 को मिलें", "पाँच मार्च दो हज़ार पच्चीस को मिलें"),
     ("5 मार्च 2025", "पाँच मार्च दो हज़ार पच्चीस"),
     ("1998 में", "उन्नीस सौ अट्ठानबे में"),
