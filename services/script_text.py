@@ -59,6 +59,8 @@ class _Lexicon:
     abbreviations: dict[str, str]  # "etc." -> words; only with the dot
     url_words: dict[str, str]  # "." -> "dot", ...
     am_pm: tuple[str, str]
+    weekdays: tuple[str, ...]  # Monday first
+    day_range: str  # "{a} to {b}"
 
 
 _EN_MONTHS = (
@@ -149,6 +151,8 @@ EN = _Lexicon(
         "www": "w w w",
     },
     am_pm=("a m", "p m"),
+    weekdays=("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+    day_range="{a} to {b}",
 )
 
 HI = _Lexicon(
@@ -226,6 +230,8 @@ HI = _Lexicon(
         "www": "डब्ल्यू डब्ल्यू डब्ल्यू",
     },
     am_pm=("", ""),  # Hindi says the part of the day instead (सुबह, शाम, ...)
+    weekdays=("सोमवार", "मंगलवार", "बुधवार", "गुरुवार", "शुक्रवार", "शनिवार", "रविवार"),
+    day_range="{a} से {b} तक",
 )
 
 _LEXICONS = {"en": EN, "hi": HI}
@@ -320,7 +326,8 @@ def _signed(match: re.Match[str], words: str, lang: str) -> str:
 
 
 def _hindi_amount(raw: str) -> str | None:
-    """Halves as Hindi says them before लाख or करोड़: डेढ़ (1.5), ढाई (2.5), साढ़े तीन (3.5)."""
+    """Halves as Hindi says them before a unit, लाख or प्रतिशत: डेढ़ (1.5), ढाई (2.5),
+    साढ़े तीन (3.5); ``None`` for any other number."""
     value = _value(raw)
     if value == 1.5:
         return "डेढ़"
@@ -409,7 +416,10 @@ def _unit(match: re.Match[str], lang: str, lex: _Lexicon) -> str | None:
         return None
     one, many = lex.units[key]
     raw = match["num"]
-    return _signed(match, f"{_number(raw, lang)} {one if _value(raw) == 1 else many}", lang)
+    amount = _hindi_amount(raw) if lang == "hi" else None
+    return _signed(
+        match, f"{amount or _number(raw, lang)} {one if _value(raw) == 1 else many}", lang
+    )
 
 
 # ----------------------------------------------------------------------- dates and times
@@ -476,6 +486,18 @@ def _numeric_date(match: re.Match[str], lang: str, lex: _Lexicon) -> str | None:
     return _say_date(day, month, year, lang, lex)
 
 
+_DAY_ABBREVIATIONS = {"Mon": 0, "Tue": 1, "Tues": 1, "Wed": 2, "Thu": 3, "Thur": 3, "Thurs": 3,
+                      "Fri": 4, "Sat": 5, "Sun": 6}  # fmt: skip
+_DAY = "|".join(sorted(_DAY_ABBREVIATIONS, key=len, reverse=True))
+# Only a range ("Mon-Sat", "Mon to Fri"): a lone "Sun" or "Sat" is more often a word.
+_DAY_RANGE = re.compile(rf"(?<![\w])(?P<a>{_DAY})\.?\s?(?:[-–]|\sto\s)\s?(?P<b>{_DAY})\.?(?![\w])")
+
+
+def _day_range(match: re.Match[str], lang: str, lex: _Lexicon) -> str:
+    first, last = (lex.weekdays[_DAY_ABBREVIATIONS[match[k]]] for k in ("a", "b"))
+    return lex.day_range.format(a=first, b=last)
+
+
 _CLOCK = re.compile(
     r"(?<![\d:.])(?P<h>[01]?\d|2[0-3]):(?P<m>[0-5]\d)(?::(?P<s>[0-5]\d))?"
     r"(?:\s?(?P<ap>[AaPp]\.?\s?[Mm]\.?)(?![\w]))?(?![\d:])(?:\s?(?P<baje>बजे))?"
@@ -498,10 +520,7 @@ def _time(match: re.Match[str], lang: str, lex: _Lexicon) -> str:
     hour, minute = int(match["h"]), int(groups.get("m") or 0)
     ap = (groups.get("ap") or "").lower().replace(".", "").replace(" ", "")
     seconds = int(groups["s"]) if groups.get("s") else 0
-    rest = match.string[match.end() :]
-    # "a.m." at the end of a sentence also ended the sentence.
-    stop = "." if match.group(0).endswith(".") and re.match(r"\s*(?:$|\n|[A-Z])", rest) else ""
-    return _say_time(hour, minute, seconds, ap, lang, lex) + stop
+    return _say_time(hour, minute, seconds, ap, lang, lex)
 
 
 def _say_time(hour: int, minute: int, seconds: int, ap: str, lang: str, lex: _Lexicon) -> str:
@@ -614,6 +633,8 @@ _SPACE_BEFORE_MARK = re.compile(r"[ \t]+([,.!?;:।॥)])")
 _LEADING_MARKS = re.compile(r"^[ \t]*[,.;:!?।)]+[ \t]*", re.M)
 _REPEATED_MARKS = re.compile(r"([,;:])(?:\s*[,;:])+")
 
+_SENTENCE_GOES_ON = re.compile(r"[ \t]*[^\sA-Z]")  # not the end, a new line or a capital
+
 Rule = tuple[re.Pattern[str], Callable[[re.Match[str], str, _Lexicon], str | None]]
 
 
@@ -622,7 +643,14 @@ def _keep_if_none(
 ) -> Callable[[re.Match[str]], str]:
     def replace(match: re.Match[str]) -> str:
         said = func(match, lang, lex)
-        return match.group(0) if said is None else f" {said} "
+        if said is None:
+            return match.group(0)
+        # The dot of "a.m." or "Aug." at the end of a sentence also ended the sentence.
+        rest = match.string[match.end() :]
+        ends = match.group(0).endswith(".") and not said.endswith(".")
+        if ends and _SENTENCE_GOES_ON.match(rest) is None:
+            said += "."
+        return f" {said} "
 
     return replace
 
@@ -650,7 +678,8 @@ def _rules() -> list[Rule]:
         return nw.year(int(m["y"]), lang)
 
     def percent(m: re.Match[str], lang: str, lex: _Lexicon) -> str:
-        return _signed(m, f"{_number(m['num'], lang)} {lex.percent}", lang)
+        amount = (_hindi_amount(m["num"]) if lang == "hi" else None) or _number(m["num"], lang)
+        return _signed(m, f"{amount} {lex.percent}", lang)
 
     def en_ordinal(m: re.Match[str], lang: str, lex: _Lexicon) -> str:
         n = int(_ascii(m["num"]))
@@ -670,6 +699,7 @@ def _rules() -> list[Rule]:
         (_MONTH_YEAR, month_year),
         (_EN_YEAR, en_year),
         (_HI_YEAR, hi_year),
+        (_DAY_RANGE, _day_range),
         (_CLOCK, _time),
         (_HOUR_AM_PM, _time),
         (_CUR_BEFORE, _money),

@@ -115,6 +115,8 @@ ENGLISH = [
     ("Come at 7 pm", "Come at seven p m"),
     ("Lunch at 13:00", "Lunch at thirteen hundred"),
     ("Tea at 4:05", "Tea at four oh five"),
+    ("Valid till 15th Aug. Call now", "Valid till the fifteenth of August. Call now"),
+    ("Open Mon-Sat, 9 AM to 6 PM.", "Open Monday to Saturday, nine a m to six p m."),
     # percentages and units
     ("50% off", "fifty percent off"),
     ("Up 12.5%", "Up twelve point five percent"),
@@ -163,6 +165,8 @@ HINDI = [
     ("7 pm को", "रात सात बजे को"),
     ("50% छूट", "पचास प्रतिशत छूट"),
     ("5 km दूर", "पाँच किलोमीटर दूर"),
+    ("1.5 kg आटा, 12.5% छूट", "डेढ़ किलोग्राम आटा, साढ़े बारह प्रतिशत छूट"),
+    ("दुकान Mon-Sat खुली है", "दुकान सोमवार से शनिवार तक खुली है"),
     ("5वीं कक्षा", "पाँचवीं कक्षा"),
     ("1st इनाम", "पहला इनाम"),
     ("डॉ. शर्मा आए।", "डॉक्टर शर्मा आए।"),
