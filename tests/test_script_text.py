@@ -1,6 +1,6 @@
 """Scripts read right: what a creator types becomes the words the video says and captions show.
 
-Rule by rule in English and Hindi (services.script_text, services.number_words), then what a
+Rule by rule in English and Hindi (the services.script_text package), then what a
 creator notices: an emoji-only script is refused before anything is charged or stored, the
 provider (our engine or a vendor) and the captions get the spoken words, the price and the
 length estimate are for those words, and the create page previews them.
@@ -18,9 +18,9 @@ from db.models import CreditEntry, Job
 from db.session import session_scope
 from errors import ScriptError
 from services import accounts, credits, generation, jobs
-from services import number_words as nw
 from services.job_spec import build_request
 from services.script_text import NOTHING_TO_SAY, normalise, speakable
+from services.script_text import number_words as nw
 from tests import fakes
 from tests.fakes import stored_file
 from tests.test_app_pages import _app, _assert_clean, _texts
