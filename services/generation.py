@@ -8,6 +8,7 @@ rules live in one place:
     voices(name, lang)     its voices, fetched at most once per ``[providers] voices_ttl_s``
     has_sample(id, lang)   whether we can play a sample of a voice (our own voices only)
     voice_sample(id)       a short WAV of one of our own voices
+    read_as(script, lang)  what a script will be read as (numbers, dates, money in words)
     estimate(...)          seconds of speech and credits for a script on a service
     validate(script, p)    the cleaned script and the service charged at submit, or an error
 
@@ -17,14 +18,13 @@ per-creator state.
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import providers
-from errors import N_, InputError, TalkingPhotoError, VoiceError
+from errors import N_, InputError, ScriptError, TalkingPhotoError, VoiceError
 from providers import router
 from providers.base import (
     ASPECTS,
@@ -37,8 +37,8 @@ from providers.base import (
 from providers.local import speech
 from providers.local.languages import LANGUAGES
 from secrets_manager import Settings, get_settings
-from services import credits, media
-from services.job_spec import JobParams, build_request
+from services import credits, media, script_text
+from services.job_spec import JobParams, build_request, spoken_script
 from services.photos import clean_script
 
 AUTO = router.AUTO
@@ -195,9 +195,19 @@ def price_per_started_30s(name: str, language: str) -> int:
     return router.price_per_started_30s(charged_provider(name, language))
 
 
+def read_as(script: str, language: str) -> str | None:
+    """The words ``script`` will be spoken and captioned as, when they differ from what was
+    typed (beyond spacing); ``None`` when it is read as typed. Raises :class:`ScriptError`
+    for a script with nothing to speak (only emoji or symbols), as submitting would."""
+    spoken = script_text.speakable(script, language)
+    return None if spoken.split() == script.split() else spoken
+
+
 def estimate(script: str, params: JobParams) -> Estimate:
-    """Seconds of speech and the credits charged at submit for ``script``."""
-    seconds = credits.estimate_duration_s(script, params.language, params.speed)
+    """Seconds of speech and the credits charged at submit for ``script``, both for the
+    words it is read as (:func:`read_as`), which is what the video will say."""
+    spoken = spoken_script(script, params.language)
+    seconds = credits.estimate_duration_s(spoken, params.language, params.speed)
     per_block = price_per_started_30s(params.provider, params.language)
     return Estimate(seconds, credits.estimate_cost(seconds, per_block))
 
@@ -221,8 +231,20 @@ def validate(script: str, params: JobParams) -> tuple[str, str]:
     provider = router.client(first)
     limit = min(get_settings().limits.max_script_chars, provider.capabilities().max_script_chars)
     script = clean_script(script, max_chars=limit)
+    # Before anything is charged: a script of emoji or symbols only has nothing to say, and
+    # written-out numbers must still fit what the service takes.
+    spoken = script_text.speakable(script, params.language)
+    most = provider.capabilities().max_script_chars
+    if len(spoken) > most:
+        raise ScriptError(
+            N_(
+                "Read aloud, with numbers, dates and amounts written out, the script is "
+                "{n:,} characters; the limit is {limit:,}. Please shorten it."
+            ),
+            params={"n": len(spoken), "limit": most},
+        )
     # The photo is checked at upload (services.photos); everything else is the provider's call.
-    provider.validate(dataclasses.replace(request, script=script))
+    provider.validate(build_request(Path(), script, params.as_dict()))
     if provider.capabilities().needs_public_photo and not storage_has_public_urls():
         raise InputError(NEEDS_PUBLIC_PHOTO, params={"provider": router.label(first)})
     return script, first

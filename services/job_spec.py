@@ -4,7 +4,8 @@
 lives here, below both: it imports neither.
 
     JobParams            how to make the video (stored as JSON on the row)
-    build_request()      the provider request for a job's stored parameters
+    spoken_script()      the words a script becomes for speech and captions (services.script_text)
+    build_request()      the provider request for a job's stored parameters (spoken words)
     job_cost()           credits for a script on a provider (the estimate charged at submit)
     final_cost()         what the finished video costs (its real length; never over the estimate)
     MEDIA_COLUMNS        the job row's storage-key columns, and what each file is called
@@ -22,7 +23,7 @@ from typing import Any
 from errors import N_
 from providers import router
 from providers.base import GenerationRequest
-from services import credits
+from services import credits, script_text
 
 PHOTO_GONE = N_("The photo for this video is no longer stored; please upload it again.")
 
@@ -67,12 +68,21 @@ class JobParams:
         return dataclasses.asdict(self)
 
 
+def spoken_script(script: str, language: str) -> str:
+    """What ``script`` (as typed and stored on the job row) is read as in ``language``: markup
+    and emoji dropped, numbers, dates, money and abbreviations in words. Every provider, the
+    captions and the price get this text, so the estimate matches what is spoken."""
+    return script_text.normalise(script, language)
+
+
 def build_request(photo_path: Path, script: str, params: Mapping[str, Any]) -> GenerationRequest:
-    """The provider request for a job's stored parameters (``JobParams.as_dict()``)."""
+    """The provider request for a job's stored parameters (``JobParams.as_dict()``); its
+    script is :func:`spoken_script` of the typed one."""
+    language = str(params["language"])
     return GenerationRequest(
         photo_path=photo_path,
-        script=script,
-        language=str(params["language"]),
+        script=spoken_script(script, language),
+        language=language,
         voice=params.get("voice"),
         resolution=int(params.get("resolution", 720)),
         aspect=str(params.get("aspect", "9:16")),
@@ -84,8 +94,10 @@ def build_request(photo_path: Path, script: str, params: Mapping[str, Any]) -> G
 
 
 def job_cost(script: str, params: JobParams, provider: str) -> int:
-    """Credits for this script on ``provider`` (its ``credits_per_started_30s``)."""
-    seconds = credits.estimate_duration_s(script, params.language, params.speed)
+    """Credits for this script on ``provider`` (its ``credits_per_started_30s``), priced on
+    the words it is read as (:func:`spoken_script`)."""
+    spoken = spoken_script(script, params.language)
+    seconds = credits.estimate_duration_s(spoken, params.language, params.speed)
     return credits.estimate_cost(seconds, router.price_per_started_30s(provider))
 
 

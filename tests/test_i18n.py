@@ -28,7 +28,7 @@ UI_SOURCES = [
 ERROR_SOURCES = [
     ROOT / "errors.py",
     ROOT / "background_tasks.py",
-    *sorted((ROOT / "services").glob("*.py")),
+    *sorted((ROOT / "services").rglob("*.py")),
     *sorted((ROOT / "providers").rglob("*.py")),
     *sorted((ROOT / "payments").rglob("*.py")),
     *sorted((ROOT / "storage").rglob("*.py")),

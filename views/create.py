@@ -15,7 +15,7 @@ from typing import Any
 import streamlit as st
 
 import ui_theme
-from errors import N_, FaceError, PhotoError, RateLimited, TalkingPhotoError
+from errors import N_, FaceError, PhotoError, RateLimited, ScriptError, TalkingPhotoError
 from i18n import _, current_language, format_number, format_seconds, ngettext
 from secrets_manager import get_settings
 from services import credits, generation, jobs, photos
@@ -291,6 +291,31 @@ def _cost_line(script: str, params: JobParams) -> int | None:
     return found.credits
 
 
+_READ_AS_CHARS = 280  # a preview, not the whole script: about three lines on a phone
+
+
+def _read_as(script: str, language: str) -> bool:
+    """The pronunciation preview: the words the script will be spoken and captioned as
+    (numbers, dates, money, abbreviations written out; markup and emoji dropped), shown when
+    they differ from what was typed, or why there is nothing to speak. It sits under the
+    button, like the price, so the button does not move when the script box loses focus.
+    False when the script has nothing to speak (then there is no price to show)."""
+    if not script.strip() or len(script) > get_settings().limits.max_script_chars:
+        return True
+    try:
+        spoken = generation.read_as(script, language)
+    except ScriptError as exc:
+        show_error(exc)
+        return False
+    if spoken is not None:
+        if len(spoken) > _READ_AS_CHARS:
+            cut = spoken[: _READ_AS_CHARS - 1]
+            spoken = cut[: cut.rfind(" ")] if " " in cut else cut
+            spoken = spoken.rstrip() + "…"
+        ui_theme.plain_caption(_("Will be read as: {text}").format(text=spoken))
+    return True
+
+
 # ---------------------------------------------------------------- page
 
 
@@ -339,7 +364,10 @@ def main() -> None:
             width="stretch",
         )
         balance = credits.balance(user.id)
-        cost = _cost_line(script, params)
+        price = st.container()  # the price line above the preview, once the preview is known
+        speakable = _read_as(script, language)
+        with price:
+            cost = _cost_line(script, params) if speakable else None
         st.caption(
             ngettext("Balance: {n} credit", "Balance: {n} credits", balance).format(
                 n=format_number(balance)
