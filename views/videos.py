@@ -100,7 +100,9 @@ def _show_flash() -> None:
 @st.dialog(_("Delete this video?"), on_dismiss=_close_dialogs)
 def _confirm_delete(job: jobs.JobView, user_id: int) -> None:
     # The creator's own title, shown as typed (never Markdown).
-    st.html(f'<p class="tp-title" dir="auto">{ui_theme.inert(job.title)}</p>')
+    st.markdown(
+        f'<p class="tp-title" dir="auto">{ui_theme.inert(job.title)}</p>', unsafe_allow_html=True
+    )
     st.write(_("The video and its files will be removed. This cannot be undone."))
     col_yes, col_no = st.columns(2)
     with col_yes:
@@ -291,9 +293,9 @@ def _menu(job: jobs.JobView, user_id: int, playable: bool) -> None:
 
 def _info(job: jobs.JobView) -> None:
     with st.container(key=f"info_{job.id}", gap=None):
-        st.html(
-            f'<p class="tp-title" dir="auto" title="{ui_theme.inert(job.title)}">'
-            f"{ui_theme.inert(job.title)}</p>"
+        title = ui_theme.inert(job.title)  # the creator's text: shown as typed
+        st.markdown(
+            f'<p class="tp-title" dir="auto" title="{title}">{title}</p>', unsafe_allow_html=True
         )
         label = _(STATUS_LABELS.get(job.status, job.status))
         if job.status in ACTIVE_STATUSES:
@@ -305,8 +307,9 @@ def _info(job: jobs.JobView) -> None:
             format_bytes(job.media_bytes) if job.media_bytes else "",
         ]
         text = " · ".join(ui_theme.inert(p) for p in facts if p)
-        st.html(
-            f'<div class="tp-meta">{ui_theme.status_badge_html(job.status, label)} {text}</div>'
+        st.markdown(
+            f'<div class="tp-meta">{ui_theme.status_badge_html(job.status, label)} {text}</div>',
+            unsafe_allow_html=True,
         )
 
 
