@@ -9,6 +9,7 @@ URLs (or ``/app/static/``), so route paths are prefixed with the origin the visi
 
 from __future__ import annotations
 
+import base64
 import html
 import json
 import logging
@@ -105,11 +106,11 @@ BRANDS: dict[str, tuple[str, str]] = {
 
 @cache
 def brand_icon(name: str) -> str:
-    """The vendored SVG for a network, inline and hidden from screen readers (the link
-    text names the network)."""
-    svg = (ICONS_DIR / BRANDS[name][0]).read_text("utf-8")
-    svg = re.sub(r'\s(width|height|class)="[^"]*"', "", svg, count=3)
-    return svg.replace("<svg ", '<svg aria-hidden="true" focusable="false" ', 1)
+    """The vendored SVG for a network as a white ``<img>`` (a data URI: ``st.html`` keeps
+    its sanitiser on, which drops inline ``<svg>``); decorative, the link text names it."""
+    svg = (ICONS_DIR / BRANDS[name][0]).read_text("utf-8").replace("currentColor", "#fff")
+    data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
+    return f'<img src="data:image/svg+xml;base64,{data}" alt="" width="18" height="18">'
 
 
 def share_targets(url: str, title: str) -> list[tuple[str, str, str]]:
@@ -135,7 +136,7 @@ _SHARE_CSS = """
 .tp-share a:hover, .tp-share a:focus-visible { filter: brightness(1.12); color: #fff;
   text-decoration: none; }
 .tp-share a:focus-visible { outline: 3px solid #1D2233; outline-offset: 2px; }
-.tp-share svg { width: 1.15rem; height: 1.15rem; fill: currentColor; flex: none; }
+.tp-share img { width: 1.15rem; height: 1.15rem; flex: none; }
 .tp-copy { display: flex; gap: 0.5rem; align-items: stretch; margin: 0.2rem 0 0.2rem 0; }
 .tp-copy input, .tp-copy textarea { flex: 1; min-width: 0; min-height: 44px; padding: 0 0.7rem;
   border: 1px solid #CFCBE3; border-radius: 10px; background: #F1EEF8; color: #1D2233;

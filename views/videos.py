@@ -19,7 +19,7 @@ import streamlit as st
 
 import ui_theme
 from errors import N_, TalkingPhotoError
-from i18n import _, format_date, format_datetime, format_number, format_seconds, ngettext
+from i18n import _, format_date, format_number, format_seconds, ngettext
 from secrets_manager import get_settings
 from services import jobs, lifecycle, sharing
 from views._components import (
@@ -56,10 +56,17 @@ _CSS = """
 [class*="st-key-thumb_"] { flex: none; width: 72px; }
 [class*="st-key-thumb_"] img { width: 72px; height: 72px; object-fit: cover;
   border-radius: 10px; }
-.tp-thumb-empty { width: 72px; height: 72px; border-radius: 10px; background: #F1EEF8;
-  display: flex; align-items: center; justify-content: center; font-size: 1.6rem; }
-.tp-title { font-weight: 650; font-size: 1.02rem; color: #1D2233; margin: 0;
+.tp-thumb-empty { width: 72px; height: 72px; border-radius: 10px;
+  background: linear-gradient(135deg, #E9E6FF, #F3F1FB);
+  display: flex; align-items: center; justify-content: center; }
+.tp-thumb-empty span { width: 0; height: 0; margin-left: 4px; border-style: solid;
+  border-width: 11px 0 11px 18px; border-color: transparent transparent transparent #8C82F5; }
+.tp-title { font-weight: 650; font-size: 1.02rem; color: #1D2233; margin: 0 0 0.15rem 0;
   line-height: 1.35; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+[class*="st-key-info_"] .tp-meta { line-height: 1.5; }
+/* Streamlit pulls a Markdown block's next neighbour up by 1rem; here it has none, and the
+   pull made the second meta line spill over the card's border. */
+[class*="st-key-info_"] [data-testid="stMarkdownContainer"] { margin-bottom: 0 !important; }
 [class*="st-key-acts_"] { flex: none; width: auto !important; }
 [class*="st-key-acts_"] button { min-height: 44px; min-width: 44px; }
 [class*="st-key-player_"] [data-testid="stVideo"] { max-height: min(62vh, 560px); }
@@ -71,6 +78,7 @@ _CSS = """
     white-space: nowrap; }
   [class*="st-key-acts_"] button { padding: 0 0.55rem; }
   [class*="st-key-info_"] .tp-meta { font-size: 0.82rem; }
+  .tp-wide { display: none; }
 }
 </style>
 """
@@ -252,7 +260,7 @@ def _thumbnail(job: jobs.JobView) -> None:
         if job.thumbnail_key and (url := playback_url(job.thumbnail_key)):
             st.image(url, width=72, alt="")  # decorative: the card names the video
         else:
-            st.html('<div class="tp-thumb-empty" aria-hidden="true">🎬</div>')
+            st.html('<div class="tp-thumb-empty" aria-hidden="true"><span></span></div>')
 
 
 def _open(key: str, value: str | None) -> None:
@@ -292,22 +300,22 @@ def _menu(job: jobs.JobView, user_id: int, playable: bool) -> None:
 
 
 def _info(job: jobs.JobView) -> None:
+    """Title, then status and facts: one Markdown block (two would add Streamlit's gaps)."""
+    label = _(STATUS_LABELS.get(job.status, job.status))
+    if job.status in ACTIVE_STATUSES:
+        label += f" {round(job.percent)}%"
+    facts = [
+        format_date(job.created_at, tz_name=_tz()) if job.created_at else "",
+        format_seconds(job.duration_s) if job.duration_s else "",
+        short_language(job.params.language),
+    ]
+    text = " · ".join(ui_theme.inert(p) for p in facts if p)
+    if job.media_bytes:
+        text += f'<span class="tp-wide"> · {ui_theme.inert(format_bytes(job.media_bytes))}</span>'
+    title = ui_theme.inert(job.title)  # the creator's text: shown as typed
     with st.container(key=f"info_{job.id}", gap=None):
-        title = ui_theme.inert(job.title)  # the creator's text: shown as typed
         st.markdown(
-            f'<p class="tp-title" dir="auto" title="{title}">{title}</p>', unsafe_allow_html=True
-        )
-        label = _(STATUS_LABELS.get(job.status, job.status))
-        if job.status in ACTIVE_STATUSES:
-            label += f" {round(job.percent)}%"
-        facts = [
-            format_datetime(job.created_at, tz_name=_tz()) if job.created_at else "",
-            format_seconds(job.duration_s) if job.duration_s else "",
-            short_language(job.params.language),
-            format_bytes(job.media_bytes) if job.media_bytes else "",
-        ]
-        text = " · ".join(ui_theme.inert(p) for p in facts if p)
-        st.markdown(
+            f'<div class="tp-title" dir="auto" title="{title}">{title}</div>'
             f'<div class="tp-meta">{ui_theme.status_badge_html(job.status, label)} {text}</div>',
             unsafe_allow_html=True,
         )
