@@ -32,7 +32,7 @@ if not CHROMIUM.exists():
     pytest.skip("Debian chromium is not installed (/usr/bin/chromium)", allow_module_level=True)
 sync_api = pytest.importorskip("playwright.sync_api")
 
-from tests import test_app_server  # noqa: E402
+from tests import a11y, test_app_server  # noqa: E402
 from tests.test_share_browser import _sample_mp4, _wait_loaded  # noqa: E402
 
 PHONE = {"width": 390, "height": 844}
@@ -206,6 +206,13 @@ def _shot(page, name: str, *, full_page: bool = False) -> None:
     page.screenshot(path=str(path), full_page=full_page)
 
 
+def _no_axe_violations(page, state: str) -> None:
+    if not a11y.axe_available():
+        return  # npm ci brings axe-core (package.json); the layout checks still ran
+    found = a11y.axe_violations(page)
+    assert not found, f"axe, {state}:\n{a11y.describe(found)}"
+
+
 def _card(page, job_title: str):
     return page.locator("[class*='st-key-job_']").filter(has_text=job_title)
 
@@ -261,6 +268,7 @@ def test_compact_cards_on_a_phone_update_live_and_play(site, browser) -> None:
         height = _one_row(page, title)
         assert height <= 140, (title, height)
     _shot(page, "phone")
+    _no_axe_violations(page, "My videos on a phone, one video being made")
 
     # Live: the worker's progress shows without a reload, then the finished video.
     with _app_settings(tmp):
@@ -322,6 +330,7 @@ def test_share_link_copy_again_and_open_on_a_phone(site, browser) -> None:
     expect(dialog.get_by_text("Copied").first).to_be_visible()
     assert page.evaluate("navigator.clipboard.readText()") == link
     _shot(page, "desktop_share_dialog")
+    _no_axe_violations(page, "the share dialog")
 
     # Another day: the dialog shows the same link again.
     dialog.get_by_role("button", name="Done").click()
@@ -351,5 +360,6 @@ def test_share_link_copy_again_and_open_on_a_phone(site, browser) -> None:
             re.compile(r'^<video src="https?://\S+/api/share/\S+/video\.mp4"')
         )
         _shot(visitor, f"share_{name}", full_page=True)
+        _no_axe_violations(visitor, f"the share page ({name})")
         visitor_context.close()
     desk.close()
