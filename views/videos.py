@@ -263,17 +263,27 @@ def _thumbnail(job: jobs.JobView) -> None:
             st.html('<div class="tp-thumb-empty" aria-hidden="true"><span></span></div>')
 
 
-def _open(key: str, value: str | None) -> None:
+def _open(key: str, job_id: str) -> None:
+    """A menu item's callback: open ``key``'s dialog or form for the job and close the menu
+    (a callback runs before the page, the only moment the menu's state may be set)."""
     _close_dialogs()
-    st.session_state[key] = value
-    st.rerun()
+    st.session_state[key] = job_id
+    st.session_state[f"more_{job_id}"] = False
 
 
 def _menu(job: jobs.JobView, user_id: int, playable: bool) -> None:
     """Everything but Play, behind one button: the row stays one line on a phone."""
-    with st.popover(_("More"), icon=":material/more_vert:", key=f"more_{job.id}"):
-        if st.button(_("Rename"), key=f"rename_{job.id}", icon=":material/edit:", width="stretch"):
-            _open("renaming", job.id)
+    with st.popover(
+        _("More"), icon=":material/more_vert:", key=f"more_{job.id}", on_change="rerun"
+    ):
+        st.button(
+            _("Rename"),
+            key=f"rename_{job.id}",
+            icon=":material/edit:",
+            width="stretch",
+            on_click=_open,
+            args=("renaming", job.id),
+        )
         if playable:
             name = f"talkingphoto-{job.id[:8]}.mp4"
             if url := download_url(job.video_key or "", name):
@@ -284,19 +294,29 @@ def _menu(job: jobs.JobView, user_id: int, playable: bool) -> None:
                     icon=":material/download:",
                     width="stretch",
                 )
-            if sharing.enabled() and st.button(
-                _("Share"), key=f"share_{job.id}", icon=":material/share:", width="stretch"
-            ):
-                _open("share_job", job.id)
+            if sharing.enabled():
+                st.button(
+                    _("Share"),
+                    key=f"share_{job.id}",
+                    icon=":material/share:",
+                    width="stretch",
+                    on_click=_open,
+                    args=("share_job", job.id),
+                )
         retryable = job.status in ("failed", "cancelled") and job.photo_deleted_at is None
         if retryable and st.button(
             _("Try again"), key=f"retry_{job.id}", icon=":material/refresh:", width="stretch"
         ):
             _retry(job, user_id)
-        if job.status not in ACTIVE_STATUSES and st.button(
-            _("Delete"), key=f"delete_{job.id}", icon=":material/delete:", width="stretch"
-        ):
-            _open("confirm_delete", job.id)
+        if job.status not in ACTIVE_STATUSES:
+            st.button(
+                _("Delete"),
+                key=f"delete_{job.id}",
+                icon=":material/delete:",
+                width="stretch",
+                on_click=_open,
+                args=("confirm_delete", job.id),
+            )
 
 
 def _info(job: jobs.JobView) -> None:
