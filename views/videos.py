@@ -149,7 +149,7 @@ def _share_dialog(job: jobs.JobView, user_id: int) -> None:
             copy_box(code, key=f"embed_{newest.id}", label=_("Embed code"), multiline=True)
     with st.expander(_("Make another link"), expanded=not live):
         _new_link_form(job, user_id)
-    _existing_links(links, user_id, job)
+    _existing_links(links, user_id, job, shown=live[0].id if live else None)
     if st.button(_("Done"), key="share_done", width="stretch"):
         _close_dialogs()
         st.rerun()
@@ -189,7 +189,11 @@ def _new_link_form(job: jobs.JobView, user_id: int) -> None:
         st.rerun()
 
 
-def _existing_links(links: list[sharing.ShareLinkView], user_id: int, job: jobs.JobView) -> None:
+def _existing_links(
+    links: list[sharing.ShareLinkView], user_id: int, job: jobs.JobView, *, shown: int | None
+) -> None:
+    """Every link not revoked, with its facts, a Copy box (except ``shown``, whose link is
+    already at the top of the dialog) and Revoke."""
     if not links:
         return
     st.markdown("**" + _("Links to this video") + "**")
@@ -204,7 +208,7 @@ def _existing_links(links: list[sharing.ShareLinkView], user_id: int, job: jobs.
                 label = _("expires {date}") if link.active() else _("expired {date}")
                 facts.append(label.format(date=format_date(link.expires_at, tz_name=_tz())))
             ui_theme.plain_caption(" · ".join(facts))  # the title is the creator's text
-            if link.path and link.active():
+            if link.path and link.active() and link.id != shown:
                 copy_box(_public(link.path), key=f"link_{link.id}", label=_("Copy link"))
             elif link.active():
                 st.caption(_("This older link cannot be shown again; make a new one to copy."))
