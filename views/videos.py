@@ -145,7 +145,9 @@ def _share_dialog(job: jobs.JobView, user_id: int) -> None:
         share_buttons(_public(newest.path or ""), title, key=f"share_{newest.id}")
         with st.expander(_("Embed on a website")):
             st.caption(_("Paste this code into a web page to show the video there."))
-            code = sharing.embed_code(newest.token or "", _base_url(), title)
+            code = sharing.embed_code(
+                newest.token or "", _base_url(), title, poster=job.thumbnail_key is not None
+            )
             copy_box(code, key=f"embed_{newest.id}", label=_("Embed code"), multiline=True)
     with st.expander(_("Make another link"), expanded=not live):
         _new_link_form(job, user_id)

@@ -174,7 +174,9 @@ def share_preview(request: Request) -> HTMLResponse:
         # Share-scoped URLs: they live as long as the link, so a preview a crawler cached
         # days ago still loads (a signed media URL would be dead after an hour).
         video = base + sharing.media_path(token, "video.mp4")
-        tags = _tag("og:video", video) + _tag("og:video:secure_url", video)
+        tags = _tag("og:video", video)
+        if video.startswith("https://"):
+            tags += _tag("og:video:secure_url", video)
         tags += _tag("og:video:type", "video/mp4")
         og_type = "video.other"
         if shared.thumbnail_key:
