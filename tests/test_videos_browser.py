@@ -295,6 +295,15 @@ def test_compact_cards_on_a_phone_update_live_and_play(site, browser) -> None:
     box = video.bounding_box()
     assert box is not None and box["height"] <= PHONE["height"] and box["width"] <= PHONE["width"]
     _shot(page, "phone_playing")
+
+    # The same page in Hindi keeps one row per video.
+    page.goto(f"{base}/videos?lang=hi")
+    _wait_loaded(page)
+    expect(page.get_by_role("button", name="अधिक").first).to_be_visible()
+    for title in TITLES:
+        assert _card(page, title).bounding_box()["height"] <= 140  # type: ignore[index]
+    _shot(page, "phone_hindi")
+    _no_axe_violations(page, "My videos on a phone, in Hindi")
     context.close()
 
 
