@@ -51,7 +51,7 @@ from errors import N_, JobCancelled, JobError, TalkingPhotoError
 from providers import router
 from providers.base import CancelToken, GenerationResult, JobContext
 from secrets_manager import get_settings, redact
-from services import credits, media
+from services import credits, media, notify
 from services.job_spec import (
     MEDIA_COLUMNS,
     PHOTO_GONE,
@@ -338,6 +338,8 @@ def _succeed(claim: _Claim, result: GenerationResult) -> None:
     if done != 1:  # deleted (or finished elsewhere) while we rendered: keep no orphans
         for key in keys.values():
             media.delete(key)
+        return
+    _notify(claim.id)
 
 
 def _charge_provider_used(session: Any, claim: _Claim, used: str, duration_s: float) -> None:
@@ -417,7 +419,18 @@ def _finish(
                 )
             )
     _remove_outputs(job_id)
+    if status == "failed":
+        _notify(job_id)
     return True
+
+
+def _notify(job_id: str) -> None:
+    """The creator's "video done / failed" e-mail (once per job, see services.notify),
+    after the outcome is committed; a mail problem never changes the job."""
+    try:
+        notify.job_finished(job_id)
+    except Exception:
+        log.warning("job %s: video-done e-mail failed", job_id, exc_info=True)
 
 
 def _remove_outputs(job_id: str) -> None:

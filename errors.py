@@ -16,7 +16,8 @@ Anything else that escapes is a bug: the page's error boundary logs it with a re
     │   ├── QueueFull               the per-user or global queue is full ("busy")
     │   ├── InsufficientCredits
     │   ├── JobCancelled            the creator cancelled the job
-    │   └── JobNotFound
+    │   ├── JobNotFound
+    │   └── TitleError              a video title that is empty or too long
     ├── ProviderError(provider)
     │   ├── ProviderUnavailable     timeout, rate limited (retry_after_s), out of credits, 5xx
     │   │   ├── ProviderTimeout     no answer in time (a call, or the whole job's deadline)
@@ -148,6 +149,12 @@ class JobCancelled(JobError):
 
 class JobNotFound(JobError):
     default_message = N_("That video was not found.")
+
+
+class TitleError(JobError):
+    """A video title that is empty or too long (nothing is changed)."""
+
+    default_message = N_("Please give the video a title.")
 
 
 class ProviderError(TalkingPhotoError):

@@ -96,6 +96,8 @@ class User(Base):
     # When the e-mail was proven (a verification link, or the OIDC provider's email_verified).
     email_verified_at: Mapped[datetime | None]
     password_changed_at: Mapped[datetime | None]
+    # Mail me when a video is ready or failed (account page); guests have no address to mail.
+    notify_video_done: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
 class AuthSession(Base):
@@ -178,6 +180,7 @@ class Job(Base):
     voice: Mapped[str | None] = mapped_column(String(200))
     provider: Mapped[str] = mapped_column(String(32))  # as asked: a name or "auto"
     provider_used: Mapped[str | None] = mapped_column(String(32))  # who made (or failed) it
+    # Shown in My videos and mails; the first words of the script unless the creator renamed it.
     title: Mapped[str] = mapped_column(String(120), default="")
     params: Mapped[dict[str, Any]] = mapped_column(default=dict)
     cost_credits: Mapped[int] = mapped_column(Integer)
@@ -203,6 +206,8 @@ class Job(Base):
     # said so; a running job whose heartbeat goes stale is re-queued by the reaper.
     worker: Mapped[str | None] = mapped_column(String(100))
     heartbeat_at: Mapped[datetime | None]
+    # When the "video ready / failed" e-mail was claimed (services.notify): one mail per job.
+    notified_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
@@ -288,12 +293,15 @@ class WebhookEvent(Base):
 
 
 class ShareLink(Base):
-    """A public link to one video. Only the token's SHA-256 is stored."""
+    """A public link to one video. Only the token's SHA-256 is stored; links with a
+    ``token_salt`` can be shown again (the token is re-derived from the salt and the server's
+    key, see services.sharing), older ones cannot."""
 
     __tablename__ = "share_links"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    token_salt: Mapped[str | None] = mapped_column(String(32))
     job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     title: Mapped[str] = mapped_column(String(120), default="")

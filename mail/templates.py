@@ -31,6 +31,28 @@ _RESET_BODY = N_(
 )
 
 
+_READY_SUBJECT = N_("Your video is ready: {title}")
+_READY_BODY = N_(
+    "Hello {name},\n\n"
+    'Your talking video "{title}" is ready. Watch, download or share it here:\n\n'
+    "{link}\n\n"
+    "— TalkingPhoto"
+)
+_FAILED_SUBJECT = N_("Your video could not be made: {title}")
+_FAILED_BODY = N_(
+    "Hello {name},\n\n"
+    'We could not make your talking video "{title}".\n\n'
+    "{reason}\n\n"
+    "Your credits for it were refunded. You can try again from your videos:\n\n"
+    "{link}\n\n"
+    "— TalkingPhoto"
+)
+_OPT_OUT = N_(
+    "You get this e-mail because you asked to hear when a video is done. To stop these "
+    "e-mails, turn them off on your account page: {link}"
+)
+
+
 def _t(language: str, msgid: str) -> str:
     return translations(normalize_language(language)).gettext(msgid)
 
@@ -50,4 +72,46 @@ def password_reset(to: str, link: str, language: str = "en") -> Message:
         subject=_t(language, _RESET_SUBJECT),
         text=_t(language, _RESET_BODY).format(link=link),
         kind="reset",
+    )
+
+
+def _filled(language: str, template: str, params: dict[str, object]) -> str:
+    """A stored error template (a catalog msgid) in ``language``; English when the catalog
+    lacks it or its placeholders do not match."""
+    try:
+        return _t(language, template).format(**params) if params else _t(language, template)
+    except (KeyError, IndexError, ValueError):
+        return template.format(**params) if params else template
+
+
+def video_done(
+    to: str,
+    name: str,
+    title: str,
+    *,
+    videos_link: str,
+    account_link: str,
+    error: tuple[str, dict[str, object]] | None = None,
+    language: str = "en",
+) -> Message:
+    """ "Your video is ready" or, with ``error`` (template, params), "could not be made"."""
+    hello = name or to.split("@", 1)[0]
+    footer = "\n\n" + _t(language, _OPT_OUT).format(link=account_link)
+    if error is None:
+        return Message(
+            to=to,
+            subject=_t(language, _READY_SUBJECT).format(title=title),
+            text=_t(language, _READY_BODY).format(name=hello, title=title, link=videos_link)
+            + footer,
+            kind="video_ready",
+        )
+    reason = _filled(language, error[0], error[1])
+    return Message(
+        to=to,
+        subject=_t(language, _FAILED_SUBJECT).format(title=title),
+        text=_t(language, _FAILED_BODY).format(
+            name=hello, title=title, reason=reason, link=videos_link
+        )
+        + footer,
+        kind="video_failed",
     )

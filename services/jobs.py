@@ -30,6 +30,7 @@ from errors import (
     JobNotFound,
     QueueFull,
     StorageError,
+    TitleError,
     render,
 )
 from secrets_manager import get_settings
@@ -40,6 +41,35 @@ from services.photos import PreparedPhoto
 log = logging.getLogger("talkingphoto.jobs")
 
 JobStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
+TITLE_MAX_CHARS = 80  # a card's line on a phone; the column holds 120
+TITLE_WORDS = 6
+DEFAULT_TITLE_CHARS = 60
+
+
+def default_title(script: str) -> str:
+    """A new video's title: the first words of its script (``…`` when cut), whitespace folded.
+    Migration 0007 gave older videos the same (keep the two in step)."""
+    words = " ".join(str(script or "").split()).split(" ")
+    title = " ".join(words[:TITLE_WORDS])
+    if len(title) > DEFAULT_TITLE_CHARS:
+        title = title[: DEFAULT_TITLE_CHARS - 1].rstrip() + "…"
+    elif len(words) > TITLE_WORDS:
+        title += "…"
+    return title
+
+
+def clean_title(title: str) -> str:
+    """The title as stored: whitespace folded, control characters dropped. TitleError when
+    it is empty or longer than :data:`TITLE_MAX_CHARS` (nothing is cut silently)."""
+    text = " ".join("".join(ch for ch in str(title) if ch.isprintable() or ch.isspace()).split())
+    if not text:
+        raise TitleError(N_("Please give the video a title."))
+    if len(text) > TITLE_MAX_CHARS:
+        raise TitleError(
+            N_("A title can be at most {limit} characters; this one has {n}."),
+            params={"limit": TITLE_MAX_CHARS, "n": len(text)},
+        )
+    return text
 
 
 @dataclass(frozen=True)
@@ -69,6 +99,7 @@ class JobView:
     media_bytes: int = 0
     photo_deleted_at: datetime | None = None
     provider_used: str | None = None  # who made (or last tried) it; ``provider`` is as asked
+    title: str = ""  # the creator's name for it (default: the script's first words)
 
     @property
     def active(self) -> bool:
@@ -109,6 +140,7 @@ def _view(job: Job) -> JobView:
         media_bytes=int(job.media_bytes or 0),
         photo_deleted_at=job.photo_deleted_at,
         provider_used=job.provider_used,
+        title=job.title or default_title(job.script),
     )
 
 
@@ -161,6 +193,7 @@ def _submit(
                     stage="queued",
                     percent=0.0,
                     script=script,
+                    title=default_title(script),
                     language=params.language,
                     voice=params.voice,
                     provider=params.provider,
@@ -297,6 +330,16 @@ def list_for_user(user_id: int, limit: int = 50) -> list[JobView]:
             .limit(limit)
         )
         return [_view(job) for job in rows]
+
+
+def rename(job_id: str, user_id: int, title: str) -> JobView:
+    """Give the creator's video a new title (see :func:`clean_title`); JobNotFound unless it
+    is theirs. Any status: a video being made can be named too."""
+    text = clean_title(title)
+    with session_scope() as session:
+        job = _owned(session, job_id, user_id)
+        job.title = text
+        return _view(job)
 
 
 def cancel(job_id: str, user_id: int) -> JobView:

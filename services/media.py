@@ -217,12 +217,11 @@ def absolute(url: str, origin: str) -> str:
     return url if url.startswith(("http://", "https://")) else origin.rstrip("/") + url
 
 
-def read_token(token: str) -> dict[str, object]:
+def read_token(token: str, *, now: float | None = None) -> dict[str, object]:
     """The claims of a media route token (``k`` key, ``e`` expiry in unix seconds, ``n``
-    download name, ``s`` share id);
-    :class:`errors.InvalidToken` when forged or expired."""
-
-    return tokens.verify(TOKEN_PURPOSE, token)
+    download name, ``s`` share id); :class:`errors.InvalidToken` when forged or expired
+    (at ``now``, unix seconds, default the current time)."""
+    return tokens.verify(TOKEN_PURPOSE, token, now=now)
 
 
 def clear_url_cache() -> None:

@@ -1,18 +1,30 @@
 """Share links: a public page for one video, revocable, optionally expiring.
 
-A link's token is 32 random bytes (``secrets.token_urlsafe``) shown to the creator once;
-only its SHA-256 is stored (``share_links.token_hash``), so a database leak reveals no
-working link. Opening a link (:func:`open_link`) gives the same :class:`errors.ShareError`
+A link's token is derived from a random salt (``share_links.token_salt``, 16 random bytes)
+and the server's signing key (:func:`services.tokens.derive`, HMAC-SHA256); only the
+token's SHA-256 is stored for lookups (``share_links.token_hash``). So the owner can copy
+the link again at any time (:attr:`ShareLinkView.token`), while a copy of the database alone
+reveals no working link. Links made before migration 0007 have no salt: they keep working
+but cannot be shown again; after a change of the signing key, salted links cannot be shown
+again either (the derived token no longer matches the stored hash) but still open.
+
+Opening a link (:func:`open_link`) gives the same :class:`errors.ShareError`
 for a guessed, revoked or expired token, a deleted video, or sharing turned off: a visitor
 learns nothing about which links exist.
 
 ``[features] enable_social_sharing`` turns the feature on. Deleting a video revokes its
-links (:func:`revoke_for_job`, called by ``services.jobs.delete``); the media URLs the share
-page hands out name the link, so they stop working at once too (``web/media.py``).
+links (:func:`revoke_for_job`, called by ``services.jobs.delete``).
+
+**Media for visitors and link previews.** A link's video, thumbnail and captions are served
+at share-scoped URLs, ``/api/share/<token>/video.mp4`` (:func:`media_path`, route in
+``web/media.py``): they work exactly as long as the link does (no hour-long expiry, so a
+WhatsApp or Facebook preview cached for days still loads) and stop the moment it is revoked,
+expires or the video is deleted. :func:`embed_code` is a ``<video>`` snippet built on them.
 """
 
 from __future__ import annotations
 
+import html
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -26,12 +38,19 @@ from errors import N_, JobNotFound, ShareError
 from secrets_manager import get_settings
 from services import analytics, tokens
 
-TOKEN_BYTES = 32
+SALT_BYTES = 16
+TOKEN_PURPOSE = "share-link"
 TITLE_MAX_CHARS = 120
 MAX_ACTIVE_LINKS_PER_VIDEO = 10
 EXPIRY_DAYS_MAX = 365
 SHARE_PAGE = "share"  # url_path of views/share.py; the token goes in ?t=
 PREVIEW_ROUTE = "/api/share/"  # web/media.py: Open Graph tags, then on to the page
+# What a link serves under /api/share/<token>/<name>: name -> the job's column.
+MEDIA_NAMES: dict[str, str] = {
+    "video.mp4": "video_key",
+    "thumbnail.jpg": "thumbnail_key",
+    "captions.vtt": "vtt_key",
+}
 
 
 @dataclass(frozen=True)
@@ -43,6 +62,14 @@ class ShareLinkView:
     expires_at: datetime | None
     revoked_at: datetime | None
     views: int
+    # The link's token, for its owner to copy again; None for links that cannot be shown
+    # again (made before migration 0007, or the signing key changed since).
+    token: str | None = None
+
+    @property
+    def path(self) -> str | None:
+        """The link to hand out (relative; pages make it absolute), when it can be shown."""
+        return link_path(self.token) if self.token else None
 
     def active(self, now: datetime | None = None) -> bool:
         now = now or utcnow()
@@ -72,6 +99,31 @@ def page_path(token: str) -> str:
     return f"/{SHARE_PAGE}?t={token}"
 
 
+def media_path(token: str, name: str) -> str:
+    """``/api/share/<token>/<name>`` (``video.mp4``, ``thumbnail.jpg``, ``captions.vtt``):
+    served while the link is active, whatever the age of the URL."""
+    if name not in MEDIA_NAMES:
+        raise ValueError(f"unknown share media {name!r}")
+    return f"{PREVIEW_ROUTE}{token}/{name}"
+
+
+def embed_code(token: str, base_url: str, title: str, *, poster: bool = True) -> str:
+    """A ``<video>`` snippet for a web page or blog, playing the shared video from this app
+    (it stops working when the link is revoked). ``base_url``: ``[app] base_url``."""
+    base = base_url.rstrip("/")
+    attrs = [
+        f'src="{html.escape(base + media_path(token, "video.mp4"))}"',
+        "controls",
+        "playsinline",
+        'preload="metadata"',
+        'width="360"',
+        f'title="{html.escape(title or "TalkingPhoto video")}"',
+    ]
+    if poster:
+        attrs.append(f'poster="{html.escape(base + media_path(token, "thumbnail.jpg"))}"')
+    return f"<video {' '.join(attrs)}></video>"
+
+
 @dataclass(frozen=True)
 class SharedVideo:
     """What the public page may show: nothing about the creator."""
@@ -84,12 +136,25 @@ class SharedVideo:
     duration_s: float | None
     language: str
 
+    def media_key(self, name: str) -> str | None:
+        """The storage key behind a share media name (:data:`MEDIA_NAMES`), if it exists."""
+        column = MEDIA_NAMES.get(name)
+        return getattr(self, column) if column else None
+
 
 def enabled() -> bool:
     return get_settings().features.enable_social_sharing
 
 
-def _view(link: ShareLink) -> ShareLinkView:
+def _token(link: ShareLink) -> str | None:
+    """The link's token, re-derived from its salt, when it still matches the stored hash."""
+    if not link.token_salt:
+        return None
+    token = tokens.derive(TOKEN_PURPOSE, link.token_salt)
+    return token if secrets.compare_digest(tokens.stored_hash(token), link.token_hash) else None
+
+
+def _view(link: ShareLink, *, with_token: bool = False) -> ShareLinkView:
     return ShareLinkView(
         id=link.id,
         job_id=link.job_id,
@@ -98,6 +163,7 @@ def _view(link: ShareLink) -> ShareLinkView:
         expires_at=link.expires_at,
         revoked_at=link.revoked_at,
         views=link.views,
+        token=_token(link) if with_token else None,
     )
 
 
@@ -122,7 +188,8 @@ def create(
             N_("A link can last from 1 to {days} days."), params={"days": EXPIRY_DAYS_MAX}
         )
     now = now or utcnow()
-    token = secrets.token_urlsafe(TOKEN_BYTES)
+    salt = secrets.token_hex(SALT_BYTES)
+    token = tokens.derive(TOKEN_PURPOSE, salt)
     with session_scope() as session:
         job = session.get(Job, job_id)
         if job is None or job.user_id != user_id:
@@ -141,6 +208,7 @@ def create(
             )
         link = ShareLink(
             token_hash=tokens.stored_hash(token),
+            token_salt=salt,
             job_id=job_id,
             user_id=user_id,
             title=clean_title(title),
@@ -150,7 +218,7 @@ def create(
         )
         session.add(link)
         session.flush()
-        view = _view(link)
+        view = _view(link, with_token=True)
 
     analytics.record("share", user_id=user_id, job_id=job_id)
     return NewShareLink(link=view, token=token)
@@ -164,7 +232,8 @@ def _active_clause(now: datetime) -> tuple[object, ...]:
 
 
 def links_for_job(job_id: str, user_id: int) -> list[ShareLinkView]:
-    """The video's links that were not revoked, newest first (expired ones included)."""
+    """The video's links that were not revoked, newest first (expired ones included), each
+    with its token when it can be shown again (only the owner gets here)."""
     with read_scope() as session:
         rows = session.scalars(
             select(ShareLink)
@@ -175,7 +244,7 @@ def links_for_job(job_id: str, user_id: int) -> list[ShareLinkView]:
             )
             .order_by(ShareLink.created_at.desc(), ShareLink.id.desc())
         )
-        return [_view(link) for link in rows]
+        return [_view(link, with_token=True) for link in rows]
 
 
 def revoke(link_id: int, user_id: int, *, now: datetime | None = None) -> None:
@@ -220,7 +289,7 @@ def open_link(token: str, *, count_view: bool = True, now: datetime | None = Non
             )
         return SharedVideo(
             link_id=link.id,
-            title=link.title,
+            title=link.title or job.title,
             video_key=job.video_key,
             vtt_key=job.vtt_key if job.params.get("captions") == "srt" else None,
             thumbnail_key=job.thumbnail_key,
@@ -239,3 +308,12 @@ def link_is_active(link_id: int, *, now: datetime | None = None) -> bool:
             select(ShareLink.id).where(ShareLink.id == link_id, *_active_clause(now))
         )
         return found is not None
+
+
+def shared_media_key(token: str, name: str, *, now: datetime | None = None) -> str:
+    """The storage key a share media URL serves (``media_path``); ShareError when the link
+    is not active (revoked, expired, deleted video, sharing off) or has no such file."""
+    key = open_link(token, count_view=False, now=now).media_key(name)
+    if not key:
+        raise ShareError()
+    return key

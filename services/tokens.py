@@ -12,7 +12,9 @@ it, development uses a random key kept in ``<data_dir>/jwt_secret.key`` (created
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import os
 import secrets
 import threading
@@ -68,6 +70,21 @@ def _key(settings: Settings) -> str:
         return settings.jwt.secret_key.get_secret_value()
     check_configuration(settings)
     return _dev_key(Path(settings.app.data_dir))
+
+
+def derive(purpose: str, material: str) -> str:
+    """A URL-safe secret (43 characters) that only this server can compute from ``material``:
+    HMAC-SHA256 under the signing key, bound to ``purpose``. Lets a random value stored in
+    the database (a share link's salt) be turned back into the link's token without storing
+    the token itself; a copy of the database alone opens nothing."""
+    if not purpose or not material:
+        raise ValueError("derive needs a purpose and material")
+    digest = hmac.new(
+        _key(get_settings()).encode("utf-8"),
+        f"{purpose}\x00{material}".encode(),
+        hashlib.sha256,
+    ).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
 def stored_hash(secret: str) -> str:

@@ -403,19 +403,22 @@ def test_create_flow_with_the_keyboard_alone(page, server: str, tmp_path: Path) 
         page.keyboard.press("Enter")
     assert Path(got.value.path()).read_bytes()[4:8] == b"ftyp"
 
-    # 7. My videos from the sidebar, by keyboard: the script is shown as typed, inert.
+    # 7. My videos from the sidebar, by keyboard: the title (the script's first words) is
+    # shown as typed, inert.
     nav = page.get_by_test_id("stSidebarNavLink").filter(has_text="My videos")
     tab_to(page, nav, backwards=True, limit=120)
     _press_and_wait(page, "Enter")
     expect(page.get_by_role("heading", name="My videos")).to_be_visible()
     wait_for_app(page)
-    excerpt = main.locator(".tp-script").first
-    expect(excerpt).to_have_text(MARKUP_SCRIPT)
+    from services.jobs import default_title
+
+    excerpt = main.locator(".tp-title").first
+    expect(excerpt).to_have_text(default_title(MARKUP_SCRIPT))  # "Hi <script>… [x](java…"
     inert = main.evaluate(
         "m => ({links: [...m.querySelectorAll('a')].filter(a => /javascript/i.test(a.href))"
         ".length, strong: [...m.querySelectorAll('strong,b')]"
         ".filter(e => e.textContent === 'bold').length, scripts: m.querySelectorAll("
-        "'.tp-script *').length})"
+        "'.tp-title *').length})"
     )
     assert inert == {"links": 0, "strong": 0, "scripts": 0}
     _assert_images_have_alt(page)
@@ -426,8 +429,11 @@ def test_create_flow_with_the_keyboard_alone(page, server: str, tmp_path: Path) 
     tab_to(page, play)
     _press_and_wait(page, "Enter")
     expect(main.get_by_test_id("stVideo")).to_be_visible()
-    delete = main.get_by_role("button", name="Delete").first  # the newest video
-    tab_to(page, delete)
+    more = main.get_by_role("button", name="More").first  # the newest video's menu
+    tab_to(page, more)
+    page.keyboard.press("Enter")
+    delete = page.get_by_test_id("stPopoverBody").get_by_role("button", name="Delete")
+    tab_to(page, delete, limit=20)
     _press_and_wait(page, "Enter")
     dialog = page.get_by_role("dialog")
     expect(dialog).to_be_visible()
@@ -437,4 +443,4 @@ def test_create_flow_with_the_keyboard_alone(page, server: str, tmp_path: Path) 
     assert dialog.evaluate("d => d.contains(document.activeElement)"), focused(page)
     _press_and_wait(page, "Enter")
     expect(dialog).to_be_hidden()
-    expect(main.locator(".tp-script")).to_have_count(2)  # the made and the cancelled video
+    expect(main.locator(".tp-title")).to_have_count(2)  # the made and the cancelled video

@@ -575,18 +575,20 @@ EVIL_SCRIPT = (
 
 
 def test_my_videos_shows_a_script_with_markup_as_plain_text(app_env: Path) -> None:
-    """The excerpt must reach the browser as one HTML block holding only text: Markdown
-    inside an HTML block on one line is not parsed (a blank line would end the block)."""
+    """The card's title (the script's first words by default) must reach the browser as an
+    HTML block holding only text: Markdown inside an HTML block on one line is not parsed (a
+    blank line would end the block)."""
     user = accounts.current_user()
     job = jobs.submit(user.id, photo=good_photo(), script=EVIL_SCRIPT, params=params())
     assert job.script == EVIL_SCRIPT
     at = _app()
     at.switch_page("views/videos.py").run()
     assert not at.exception, [e.value for e in at.exception]
-    blocks = [m.value for m in at.markdown if 'class="tp-script"' in m.value]
+    blocks = [m.value for m in at.markdown if 'class="tp-title"' in m.value]
     assert len(blocks) == 1
-    (block,) = blocks
-    assert "\n" not in block and block.startswith("<div") and block.endswith("</div>")
+    (card,) = blocks
+    assert "\n" not in card and card.startswith("<div") and card.endswith("</div>")
+    block = card[: card.index("</div>") + len("</div>")]  # the title; the status line follows
     tags, text = _html_text(block)
     assert tags == ["div"]
     shown = text.removesuffix("…")

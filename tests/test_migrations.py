@@ -79,7 +79,7 @@ def test_init_on_an_empty_database_creates_every_table(engine: Engine) -> None:
     assert inspect(engine).get_table_names() == []
     init_db(engine)
     assert set(inspect(engine).get_table_names()) == TABLES | {"alembic_version"}
-    assert current_revision(engine) == head() == "0006"
+    assert current_revision(engine) == head() == "0007"
     indexes = {i["name"] for i in inspect(engine).get_indexes("jobs")}
     assert {"ix_jobs_user_id_created_at", "ix_jobs_status"} <= indexes
 
@@ -243,3 +243,26 @@ def test_read_scope_refuses_writes_and_leaves_the_connection_writable(
         session.add(User(email="fine@example.com"))
     with read_scope() as reader:
         assert reader.scalars(select(User.email)).all() == ["fine@example.com"]
+
+
+def test_upgrade_to_0007_titles_old_videos_and_opts_everyone_in(engine: Engine) -> None:
+    """Videos made before titles existed get the first words of their script; every
+    existing creator gets the "video done" mail until they turn it off."""
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), "0006")
+        _insert_failed_job(conn, "old-job", "x")
+        conn.execute(
+            text("UPDATE jobs SET script = :s"),
+            {"s": "  Hello   friends, welcome to my shop in Jaipur today"},
+        )
+    init_db(engine)
+    with Session(engine) as session:
+        job = session.get_one(Job, "old-job")
+        user = session.get_one(User, 1)
+        assert job.title == "Hello friends, welcome to my shop…"
+        assert job.notified_at is None
+        assert user.notify_video_done is True
+    with engine.begin() as conn:
+        command.downgrade(alembic_config(conn), "0006")
+    columns = {c["name"] for c in inspect(engine).get_columns("users")}
+    assert "notify_video_done" not in columns

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -56,6 +58,20 @@ def _links(at: AppTest) -> dict[str, str]:
     return {str(b.proto.label): str(b.proto.url) for b in at.link_button}
 
 
+def _share_links(at: AppTest) -> dict[str, str]:
+    """The brand-icon share links (plain ``<a>`` elements in an HTML block)."""
+    found = re.findall(r'<a href="([^"]+)"[^>]*>.*?<span>([^<]+)</span></a>', _html(at), re.S)
+    return {label: html.unescape(href) for href, label in found}
+
+
+def _copy_boxes(at: AppTest) -> list[str]:
+    """What the Copy-button boxes hold (a link, or an embed code)."""
+    found = re.findall(
+        r'readonly value="([^"]*)"|<textarea readonly[^>]*>([^<]*)</textarea>', _html(at)
+    )
+    return [html.unescape(a or b) for a, b in found]
+
+
 # -------------------------------------------------------------------------------- share page
 
 
@@ -69,14 +85,17 @@ def test_a_shared_video_plays_for_a_visitor_who_is_not_signed_in(
     at = _share_page(made.token)
     assert "Namaste from &lt;b&gt;Delhi&lt;/b&gt; [link](x)" in _html(at)  # plain text
     (video,) = _videos(at)
-    assert video.startswith("http://localhost:8501/api/media/")  # by URL, never bytes
-    links = _links(at)
+    # By URL, never bytes; the link's own media URL, which lives as long as the link.
+    assert video == f"http://localhost:8501/api/share/{made.token}/video.mp4"
+    links = _share_links(at)
     assert links["WhatsApp"].startswith("https://wa.me/?text=Namaste")
     assert made.token in links["WhatsApp"] and made.token in links["Facebook"]
-    assert {"X", "Facebook", "LinkedIn", "Email"} <= set(links)
+    assert {"X", "Facebook", "LinkedIn", "Telegram", "Email"} <= set(links)
     assert links["Email"].startswith("mailto:?subject=")
-    (code,) = at.code
-    assert code.value == f"http://localhost:8501/api/share/{made.token}"  # the copy-link box
+    assert _html(at).count("data:image/svg+xml;base64,") >= 6  # brand icons
+    link, embed = _copy_boxes(at)
+    assert link == f"http://localhost:8501/api/share/{made.token}"  # the copy-link box
+    assert embed == sharing.embed_code(made.token, "http://localhost:8501", made.link.title)
 
     _run(at)  # a rerun is not a second view
     assert sharing.links_for_job(job.id, app_env.id)[0].views == 1
@@ -136,24 +155,35 @@ def test_share_from_my_videos_then_revoke(app_env: accounts.UserView) -> None:
     at = _my_videos()
     at.button(key=f"share_{job.id}").click()
     _run(at)
-    at.text_input(key="share_title").input("Holiday greeting")
+    assert at.text_input(key=f"share_title_{job.id}").value == job.title  # the video's title
+    at.text_input(key=f"share_title_{job.id}").input("Holiday greeting")
     at.selectbox(key="share_expiry").select(7)
     at.button(key="share_create").click()
     _run(at)
 
-    (code,) = at.code
-    link = code.value
+    link = _copy_boxes(at)[0]
     assert link.startswith("http://localhost:8501/api/share/")
     token = link.rsplit("/", 1)[1]
     assert sharing.open_link(token).title == "Holiday greeting"
     (made,) = sharing.links_for_job(job.id, app_env.id)
     assert made.expires_at is not None
 
+    # Closed and opened again (another day): the same working link is there to copy.
+    at.button(key="share_done").click()
+    _run(at)
+    assert not _copy_boxes(at)
+    at.button(key=f"share_{job.id}").click()
+    _run(at)
+    assert link in _copy_boxes(at)
+    assert any(
+        "<video " in box and f"/api/share/{token}/video.mp4" in box for box in _copy_boxes(at)
+    )
+
     at.button(key=f"revoke_{made.id}").click()
     _run(at)
     with pytest.raises(Exception, match="no longer shared"):
         sharing.open_link(token)
-    assert not at.code  # the link is not shown any more
+    assert link not in _copy_boxes(at)  # the link is not shown any more
 
 
 def test_my_videos_plays_and_downloads_by_url_and_shows_storage(
@@ -181,9 +211,12 @@ def test_delete_from_my_videos_removes_files_and_share_links(
     made = sharing.create(job.id, app_env.id)
     assert list((foundation_env / "media" / "jobs" / job.id).iterdir())
 
+    jobs.rename(job.id, app_env.id, "Birthday wish for Dadi")
     at = _my_videos()
     at.button(key=f"delete_{job.id}").click()
     _run(at)
+    # The confirmation names the video.
+    assert any("Birthday wish for Dadi" in str(m.value) for m in at.get("dialog")[0].markdown)
     at.button(key="confirm_delete_no").click()
     _run(at)
     assert [j.id for j in jobs.list_for_user(app_env.id)] == [job.id]
@@ -197,6 +230,7 @@ def test_delete_from_my_videos_removes_files_and_share_links(
     with pytest.raises(Exception, match="no longer shared"):
         sharing.open_link(made.token)
     assert any("No videos yet" in str(m.value) for m in at.markdown)
+    assert [t.value for t in at.toast] == ["Deleted Birthday wish for Dadi"]
 
 
 def test_a_video_whose_file_is_gone_says_so(

@@ -15,7 +15,7 @@ import i18n
 from errors import TalkingPhotoError
 from i18n import _
 from secrets_manager import get_settings
-from services import account_deletion, accounts, sessions
+from services import account_deletion, accounts, notify, sessions
 from services.accounts import UserView
 from views._auth_forms import forgot_form, handle_links, reset_form, signin_form, signup_form
 from views._components import show_error
@@ -240,6 +240,25 @@ def _preferences(user: UserView) -> None:
         key="account_language",
         on_change=_save_language,
         args=(user.id,),
+    )
+    if user.has_account:  # guests have no address to mail
+        st.toggle(
+            _("E-mail me when a video is ready or could not be made"),
+            value=notify.preference(user.id),
+            key="account_notify",
+            on_change=_save_notify,
+            args=(user.id,),
+        )
+
+
+def _save_notify(user_id: int) -> None:
+    enabled = bool(st.session_state.get("account_notify"))
+    notify.set_preference(user_id, enabled)
+    st.toast(
+        _("We will e-mail you when a video is done.")
+        if enabled
+        else _("No more e-mails about finished videos."),
+        icon=":material/mail:",
     )
 
 

@@ -1,7 +1,9 @@
 """The public page of a shared video: ``/share?t=<token>``. No sign-in needed.
 
-It shows the title the creator chose, the player (by URL; the media URL names the share
-link, so revoking it stops playback too) and buttons to pass the link on. A guessed, revoked
+It shows the title the creator chose, the player (by the link's own media URL,
+``/api/share/<token>/video.mp4``: it works as long as the link does, so a page left open for
+hours still seeks, and revoking the link stops playback too), buttons to pass the link on
+(brand icons), the link with a Copy button, and an embed code. A guessed, revoked
 or expired token, a deleted video and sharing turned off all get the same friendly page.
 
 Open Graph: Streamlit serves one static ``index.html`` and renders everything else with
@@ -20,9 +22,10 @@ import streamlit as st
 
 from errors import ShareError
 from i18n import _, format_seconds
+from secrets_manager import get_settings
 from services import sharing
 from views._components import short_language
-from views._media import absolute, player, share_buttons
+from views._media import absolute, copy_box, share_buttons, subtitles
 from views._session import current_user
 
 SEEN = "share_views_counted"
@@ -71,9 +74,16 @@ def main() -> None:
     ]
     st.caption(" · ".join(part for part in facts if part))
     with st.container(key="shared_player"):
-        player(video.video_key, vtt_key=video.vtt_key, share_id=video.link_id)
+        st.video(
+            absolute(sharing.media_path(token, "video.mp4")), subtitles=subtitles(video.vtt_key)
+        )
     st.markdown("**" + _("Share this video") + "**")
-    share_buttons(absolute(sharing.link_path(token)), title, key="share_page")
+    base = get_settings().app.base_url.rstrip("/")  # links people keep: the public address
+    share_buttons(base + sharing.link_path(token), title, key="share_page")
+    with st.expander(_("Embed on a website")):
+        st.caption(_("Paste this code into a web page to show the video there."))
+        code = sharing.embed_code(token, base, title, poster=video.thumbnail_key is not None)
+        copy_box(code, key="share_embed", label=_("Embed code"), multiline=True)
     st.divider()
     st.page_link(_home(), label=_("Make your own talking photo"), icon=":material/movie:")
 

@@ -14,6 +14,11 @@ one key; the route never takes a key or a path from the URL. Answers:
 * 403 for a forged or expired token or a revoked share link, 404 for a missing file;
 * remote back ends (S3, Cloudinary): 302 to their own signed URL (``no-store``).
 
+``GET /api/share/<token>/<name>`` (``video.mp4``, ``thumbnail.jpg``, ``captions.vtt``) serves a
+shared video's files for as long as its link is active (``services.sharing.media_path``):
+what the Open Graph tags, the share page's player and embed codes point at, so previews do
+not break after the signed URLs' hour. 403 once the link is revoked or expired.
+
 ``/api/share/<token>`` exists because Streamlit pages cannot carry Open Graph tags: Streamlit
 serves one static ``index.html`` and adds everything else with JavaScript, which link-preview
 crawlers (WhatsApp, Facebook, X, LinkedIn) do not run. This route answers a small HTML page
@@ -29,6 +34,7 @@ from __future__ import annotations
 import html
 import logging
 import time
+from datetime import UTC, datetime
 from urllib.parse import quote
 
 from starlette.requests import Request
@@ -56,18 +62,48 @@ def _text(status: int, body: str) -> PlainTextResponse:
     return PlainTextResponse(body, status_code=status, headers={"Cache-Control": "no-store"})
 
 
+def _now() -> float:
+    """The routes' clock (unix seconds); tests move it instead of sleeping."""
+    return time.time()
+
+
 def media(request: Request) -> Response:
     token = request.path_params["token"]
+    now = _now()
     try:
-        claims = media_service.read_token(token)
+        claims = media_service.read_token(token, now=now)
         key = storage.check_key(str(claims["k"]))
     except (TalkingPhotoError, KeyError):
         return _text(403, "This link is not valid or has expired.")
     share_id = claims.get("s")
-    if share_id is not None and not sharing.link_is_active(int(str(share_id))):
+    if share_id is not None and not sharing.link_is_active(
+        int(str(share_id)), now=datetime.fromtimestamp(now, UTC)
+    ):
         return _text(403, "This video is no longer shared.")
     name = claims.get("n")
-    download_name = str(name) if name else None
+    expires = claims.get("e")
+    remaining = int(float(str(expires)) - now) if expires is not None else MAX_CACHE_S
+    max_age = max(0, min(MAX_CACHE_S, remaining))
+    return _serve(request, key, str(name) if name else None, f"private, max-age={max_age}")
+
+
+def share_media(request: Request) -> Response:
+    """``/api/share/<token>/<name>``: a shared video's file for as long as the link is active
+    (link previews, the share page's player, embed codes). Revalidated on every use
+    (``no-cache`` + ETag), so a revoked link stops serving at once, even through a cache."""
+    token, name = request.path_params["token"], request.path_params["name"]
+    try:
+        key = sharing.shared_media_key(token, name, now=datetime.fromtimestamp(_now(), UTC))
+    except TalkingPhotoError:
+        return _text(
+            404 if name not in sharing.MEDIA_NAMES else 403, "This video is no longer shared."
+        )
+    return _serve(request, storage.check_key(key), None, "public, no-cache")
+
+
+def _serve(request: Request, key: str, download_name: str | None, cache: str) -> Response:
+    """The stored file for ``key``: local files with Range/ETag/304, remote ones by a 302 to
+    the store's own short-lived signed URL (made now, so it is always fresh)."""
     try:
         store = storage.get_storage()
         path = store.local_path(key)
@@ -81,18 +117,12 @@ def media(request: Request) -> Response:
         return _text(503, "Storage is unavailable; please try again.")
     if not path.is_file():
         return _text(404, "Not found.")
-    expires = claims.get("e")
-    remaining = int(float(str(expires)) - time.time()) if expires is not None else MAX_CACHE_S
-    max_age = max(0, min(MAX_CACHE_S, remaining))
     response = FileResponse(
         path,
         media_type=storage.content_type(key),
         filename=download_name,
         content_disposition_type="attachment" if download_name else "inline",
-        headers={
-            "Cache-Control": f"private, max-age={max_age}",
-            "X-Content-Type-Options": "nosniff",
-        },
+        headers={"Cache-Control": cache, "X-Content-Type-Options": "nosniff"},
         stat_result=path.stat(),  # sets ETag and Last-Modified now, for the check below
     )
     if _not_modified(request.headers.get("if-none-match"), response.headers.get("etag")):
@@ -139,15 +169,19 @@ def share_preview(request: Request) -> HTMLResponse:
     page = f"{base}/{sharing.SHARE_PAGE}?t={quote(token, safe='')}"
     title, tags, og_type, card = "TalkingPhoto", "", "website", "summary"
     try:
-        shared = sharing.open_link(token, count_view=False)
+        shared = sharing.open_link(token, count_view=False, now=datetime.fromtimestamp(_now(), UTC))
         title = shared.title or "A video made with TalkingPhoto"
-        video = media_service.playback_url(shared.video_key, share_id=shared.link_id)
-        tags = _tag("og:video", media_service.absolute(video, base))
+        # Share-scoped URLs: they live as long as the link, so a preview a crawler cached
+        # days ago still loads (a signed media URL would be dead after an hour).
+        video = base + sharing.media_path(token, "video.mp4")
+        tags = _tag("og:video", video)
+        if video.startswith("https://"):
+            tags += _tag("og:video:secure_url", video)
         tags += _tag("og:video:type", "video/mp4")
         og_type = "video.other"
         if shared.thumbnail_key:
-            image = media_service.playback_url(shared.thumbnail_key, share_id=shared.link_id)
-            tags += _tag("og:image", media_service.absolute(image, base))
+            tags += _tag("og:image", base + sharing.media_path(token, "thumbnail.jpg"))
+            tags += _tag("og:image:type", storage.content_type(shared.thumbnail_key))
             card = "summary_large_image"
     except TalkingPhotoError:
         pass  # dead or guessed: a generic card; the share page says "no longer shared"
@@ -171,4 +205,5 @@ def _tag(name: str, value: str) -> str:
 ROUTES: list[BaseRoute] = [
     Route("/api/media/{token}", media, methods=["GET", "HEAD"]),
     Route("/api/share/{token}", share_preview, methods=["GET", "HEAD"]),
+    Route("/api/share/{token}/{name}", share_media, methods=["GET", "HEAD"]),
 ]
