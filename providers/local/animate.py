@@ -5,7 +5,11 @@ the mouth region is rendered once per quantised (openness, width) level and each
 closure level (an LRU-free dict: the number of levels is small and fixed), and pasted onto a
 copy of the still frame. Head motion, when asked for, is one extra ``cv2.remap`` of the head
 region with a displacement that is the head's rigid motion near the face and fades smoothly to
-zero at a feathered ellipse, so the background stays exactly where it was.
+zero at a feathered ellipse. Only the person moves: the remap carries a person mask along
+(MediaPipe selfie segmentation, :mod:`providers.local.person`) and the moved person is laid
+over a background plate in which the person was filled in from its surroundings, so objects
+beside the head stay put and the strip the head moves away from shows background. The mask
+and the plate are made once per video, on the first frame that moves the head.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import numpy as np
 from providers.local.eyes import EyeRenderer, eye_geometry
 from providers.local.face import FaceLandmarks
 from providers.local.mouth import MouthRenderer, mouth_geometry
+from providers.local.person import background_plate, person_mask
 
 OPEN_LEVELS = 24
 WIDTH_LEVELS = (0.78, 0.86, 0.94, 1.0, 1.06, 1.12)
@@ -58,7 +63,7 @@ class FaceAnimator:
             (i, 0): eye.patch for i, eye in enumerate(self.eyes)
         }
         parts = [self.mouth.geo.roi, *(eye.geo.roi for eye in self.eyes)]
-        self._head = _HeadWarp(lm, (w, h), contain=parts)
+        self._head = _HeadWarp(base, lm, contain=parts)
         self.dirty = self._head.roi  # every pixel that can ever change
         self._out = base.copy()
         self._head_moved = False
@@ -110,15 +115,17 @@ class FaceAnimator:
 
 
 class _HeadWarp:
-    """Rigid head motion about the neck, feathered to zero outside an ellipse round the head."""
+    """Rigid head motion about the neck, feathered to zero outside an ellipse round the head,
+    applied to the person only (the background is a still plate behind it)."""
 
     def __init__(
         self,
+        base: np.ndarray,
         lm: FaceLandmarks,
-        frame_size: tuple[int, int],
         contain: list[tuple[int, int, int, int]],
     ) -> None:
-        w, h = frame_size
+        h, w = base.shape[:2]
+        self.base = base
         x, y, f, _ = lm.box
         self.face = float(f)
         cx, cy = x + f / 2, y + 0.4 * f  # head centre: a bit above the box centre
@@ -143,16 +150,40 @@ class _HeadWarp:
         self.pivot = (cx, y + 1.3 * f)  # the neck: nods and tilts turn about it
         self.gx, self.gy = gx, gy
         # Identity maps (ROI coordinates) and reusable buffers: the per-frame work is two
-        # small coarse-grid expressions, two upsamplings, two adds and one remap.
+        # small coarse-grid expressions, two upsamplings, two adds, one remap and one blend.
         rw, rh = self.size
         self.ix = np.broadcast_to(np.arange(rw, dtype=np.float32)[None, :], (rh, rw)).copy()
         self.iy = np.broadcast_to(np.arange(rh, dtype=np.float32)[:, None], (rh, rw)).copy()
         self._mx = np.empty((rh, rw), np.float32)
         self._my = np.empty((rh, rw), np.float32)
-        self.src = np.empty((rh, rw, 3), np.uint8)  # the still head, mouth and eyes composed
+        # the still head with mouth and eyes composed (RGB), and the person mask (A), 0..255
+        self.src = np.empty((rh, rw, 3), np.uint8)
+        self._rgba = np.empty((rh, rw, 4), np.uint8)
+        self._moved = np.empty((rh, rw, 4), np.uint8)
+        self._weight = np.empty((rh, rw), np.float32)
+        self._plate: np.ndarray | None = None
+
+    def _prepare(self) -> None:
+        """Once per video: the person mask and the plate the moved person is laid over.
+
+        The plate is the inpainted background where the head moves rigidly and the photo
+        itself where the motion has faded to zero (blended by the motion's own feather), so a
+        pixel the motion does not reach is returned exactly as it was.
+        """
+        x0, y0, x1, y1 = self.roi
+        alpha = person_mask(self.base)[y0:y1, x0:x1]
+        still = self.base[y0:y1, x0:x1]
+        filled = background_plate(still, alpha, margin_px=1)
+        reach = cv2.resize(self.mask, self.size, interpolation=cv2.INTER_LINEAR)[..., None]
+        plate = still + reach * (filled.astype(np.float32) - still)
+        self._plate = np.clip(np.rint(plate), 0, 255).astype(np.uint8)
+        self._rgba[..., 3] = np.rint(alpha * 255).astype(np.uint8)
 
     def apply(self, frame: np.ndarray, angle: float, dx: float, dy: float, scale: float) -> None:
-        """Write :attr:`src`, moved by the pose, into ``frame``'s region."""
+        """Write :attr:`src` (the person in it), moved by the pose, into ``frame``'s region."""
+        if self._plate is None:
+            self._prepare()
+        assert self._plate is not None
         px, py = self.pivot
         s = 1.0 + scale
         ca, sa = math.cos(-angle) / s, math.sin(-angle) / s
@@ -165,12 +196,21 @@ class _HeadWarp:
         cv2.resize(ddy, self.size, dst=self._my, interpolation=cv2.INTER_LINEAR)
         cv2.add(self._mx, self.ix, dst=self._mx)
         cv2.add(self._my, self.iy, dst=self._my)
-        x0, y0, x1, y1 = self.roi
+        self._rgba[..., :3] = self.src
         cv2.remap(
-            self.src,
+            self._rgba,
             self._mx,
             self._my,
             cv2.INTER_LINEAR,
-            dst=frame[y0:y1, x0:x1],
+            dst=self._moved,
             borderMode=cv2.BORDER_REPLICATE,
+        )
+        # The moved person over the still plate: weight = the moved person mask.
+        np.multiply(self._moved[..., 3], np.float32(1 / 255), out=self._weight)
+        x0, y0, x1, y1 = self.roi
+        frame[y0:y1, x0:x1] = cv2.blendLinear(
+            np.ascontiguousarray(self._moved[..., :3]),
+            self._plate,
+            self._weight,
+            1.0 - self._weight,
         )
