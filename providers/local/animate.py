@@ -19,8 +19,9 @@ import math
 import cv2
 import numpy as np
 
-from providers.local.eyes import EyeRenderer, eye_geometry
+from providers.local.eyes import EyeRenderer, eye_geometries
 from providers.local.face import FaceLandmarks
+from providers.local.glasses import rim_mask
 from providers.local.mouth import MouthRenderer, mouth_geometry
 from providers.local.person import background_plate, person_mask
 
@@ -54,10 +55,9 @@ class FaceAnimator:
                 teeth_visible=lm.teeth_visible,
             ),
         )
-        self.eyes = [
-            EyeRenderer(base, eye_geometry(c, lm.eye_radius, lm.roll_rad, (w, h)))
-            for c in (lm.left_eye, lm.right_eye)
-        ]
+        rims = rim_mask(base, lm)  # glasses: the blink keeps these pixels fixed
+        self.glasses = rims is not None
+        self.eyes = [EyeRenderer(base, geo, rims) for geo in eye_geometries(lm, (w, h))]
         self._mouth_cache: dict[tuple[int, int], np.ndarray] = {}
         self._eye_cache: dict[tuple[int, int], np.ndarray] = {
             (i, 0): eye.patch for i, eye in enumerate(self.eyes)
