@@ -156,11 +156,12 @@ class _HeadWarp:
         self.iy = np.broadcast_to(np.arange(rh, dtype=np.float32)[:, None], (rh, rw)).copy()
         self._mx = np.empty((rh, rw), np.float32)
         self._my = np.empty((rh, rw), np.float32)
-        # the still head with mouth and eyes composed (RGB), and the person mask (A), 0..255
-        self.src = np.empty((rh, rw, 3), np.uint8)
-        self._rgba = np.empty((rh, rw, 4), np.uint8)
-        self._moved = np.empty((rh, rw, 4), np.uint8)
+        self.src = np.empty((rh, rw, 3), np.uint8)  # the still head, mouth and eyes composed
+        self._alpha = np.empty((rh, rw), np.uint8)  # the person mask, 0..255
+        self._moved = np.empty((rh, rw, 3), np.uint8)
+        self._moved_alpha = np.empty((rh, rw), np.uint8)
         self._weight = np.empty((rh, rw), np.float32)
+        self._rest = np.empty((rh, rw), np.float32)
         self._plate: np.ndarray | None = None
 
     def _prepare(self) -> None:
@@ -177,7 +178,7 @@ class _HeadWarp:
         reach = cv2.resize(self.mask, self.size, interpolation=cv2.INTER_LINEAR)[..., None]
         plate = still + reach * (filled.astype(np.float32) - still)
         self._plate = np.clip(np.rint(plate), 0, 255).astype(np.uint8)
-        self._rgba[..., 3] = np.rint(alpha * 255).astype(np.uint8)
+        self._alpha[...] = np.rint(alpha * 255).astype(np.uint8)
 
     def apply(self, frame: np.ndarray, angle: float, dx: float, dy: float, scale: float) -> None:
         """Write :attr:`src` (the person in it), moved by the pose, into ``frame``'s region."""
@@ -196,21 +197,17 @@ class _HeadWarp:
         cv2.resize(ddy, self.size, dst=self._my, interpolation=cv2.INTER_LINEAR)
         cv2.add(self._mx, self.ix, dst=self._mx)
         cv2.add(self._my, self.iy, dst=self._my)
-        self._rgba[..., :3] = self.src
-        cv2.remap(
-            self._rgba,
-            self._mx,
-            self._my,
-            cv2.INTER_LINEAR,
-            dst=self._moved,
-            borderMode=cv2.BORDER_REPLICATE,
-        )
+        for image, moved in ((self.src, self._moved), (self._alpha, self._moved_alpha)):
+            cv2.remap(
+                image,
+                self._mx,
+                self._my,
+                cv2.INTER_LINEAR,
+                dst=moved,
+                borderMode=cv2.BORDER_REPLICATE,
+            )
         # The moved person over the still plate: weight = the moved person mask.
-        np.multiply(self._moved[..., 3], np.float32(1 / 255), out=self._weight)
+        np.multiply(self._moved_alpha, np.float32(1 / 255), out=self._weight)
         x0, y0, x1, y1 = self.roi
-        frame[y0:y1, x0:x1] = cv2.blendLinear(
-            np.ascontiguousarray(self._moved[..., :3]),
-            self._plate,
-            self._weight,
-            1.0 - self._weight,
-        )
+        np.subtract(np.float32(1.0), self._weight, out=self._rest)
+        cv2.blendLinear(self._moved, self._plate, self._weight, self._rest, dst=frame[y0:y1, x0:x1])

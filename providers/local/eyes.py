@@ -157,6 +157,8 @@ class EyeRenderer:
                 self.top = self._below_rim(rim)
                 # the lid is made from skin only: the rims inpainted away from the warp's source
                 self.source = cv2.inpaint(self.patch, rim.astype(np.uint8), 3, cv2.INPAINT_TELEA)
+        sigma = max(0.7, 0.07 * geo.radius)
+        self.soft = cv2.GaussianBlur(self.source, (0, 0), sigmaX=sigma, sigmaY=0.5)
 
     def _below_rim(self, rim: np.ndarray) -> np.ndarray:
         """The stretch's top edge moved down to just under a rim that crosses the lid skin,
@@ -180,13 +182,15 @@ class EyeRenderer:
             return self.patch
         g = self.geo
         top, u, y = self.top, self.u, self.y
-        lid = u + closure * self.gap  # where the lid edge is now
+        # where the lid edge is now; shut, it passes the lower lid by a pixel, so no sliver of
+        # the eye's white shows under it
+        lid = u + closure * (self.gap + np.where(self.gap > 0, 1.0, 0.0))
         band = self.inside & (y > top) & (y < lid)
         # The lid margin (the lashes, ``ms`` thick in the photo) is pressed into a thin line
         # ``md`` thick at the moving edge, and only the skin above it stretches: stretching
         # the dark margin would smear lashes over the whole closed lid.
         ms = np.minimum(0.3 * g.radius, 0.5 * (u - top))
-        md = ms * (1.0 - 0.6 * closure)
+        md = ms * (1.0 - 0.6 * closure * self.prof)  # none at the corners: no seam there
         skin = top + (y - top) * (u - ms - top) / np.maximum(lid - md - top, 1e-3)
         margin = u - ms + (y - (lid - md)) * ms / np.maximum(md, 1e-3)
         y_src = np.where(band, np.where(y < lid - md, skin, margin), y)
@@ -196,6 +200,17 @@ class EyeRenderer:
         warped = cv2.remap(
             self.source, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
         ).astype(np.float32)
+        # Stretched skin turns every small mark (a lash tip, a pore) into a vertical streak:
+        # the stretched part is taken from a copy softened along the eye line.
+        # How much is taken from it grows with the stretch (none where the skin is not
+        # stretched, as at the corners, so it has no edge).
+        if closure > 0.3:
+            stretch = (lid - md - top) / np.maximum(u - ms - top, 1e-3)
+            wsoft = np.where(band & (y < lid - md), np.clip(stretch - 1.0, 0.0, 1.0), 0.0)
+            soft = cv2.remap(
+                self.soft, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+            ).astype(np.float32)
+            warped += wsoft[..., None] * (soft - warped)
         # Lashes: a soft dark line along the lid edge, strongest when the lid is down.
         r = g.radius
         lash = np.exp(-(((y - lid) / (0.06 * r + 0.5)) ** 2)) * self.prof * min(1.0, closure * 1.5)
