@@ -14,10 +14,14 @@ are computed once per video, on the framed still:
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import sys
+
 import cv2
 import numpy as np
 
-from providers.local.mesh import _net
+from providers.local.mesh import MODELS
 
 MODEL = "selfie_segmentation.tflite"
 _SIZE = 256
@@ -32,11 +36,22 @@ def person_mask(rgb: np.ndarray) -> np.ndarray:
     """
     h, w = rgb.shape[:2]
     square = cv2.resize(rgb, (_SIZE, _SIZE), interpolation=cv2.INTER_AREA)
-    net = _net(MODEL)
+    # Loaded for this one call and released (it runs once per video): a cached net keeps
+    # ~10 MB of working buffers for the rest of the render, and the engine's budget is tight.
+    net = cv2.dnn.readNetFromTFLite(str(MODELS / MODEL))
     net.setInput((square.astype(np.float32) / 255.0).transpose(2, 0, 1)[None])
-    out = net.forward(net.getUnconnectedOutLayersNames())[0].reshape(_SIZE, _SIZE)
+    out = np.array(net.forward(net.getUnconnectedOutLayersNames())[0]).reshape(_SIZE, _SIZE)
+    del net
+    _give_back_freed_memory()
     mask = cv2.resize(np.clip(out, 0.0, 1.0).astype(np.float32), (w, h))
     return np.clip(mask, 0.0, 1.0)
+
+
+def _give_back_freed_memory() -> None:
+    """Return freed heap pages to the OS (glibc keeps them otherwise, and peak RSS counts)."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def background_plate(rgb: np.ndarray, alpha: np.ndarray, margin_px: int) -> np.ndarray:
