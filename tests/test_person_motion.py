@@ -132,3 +132,18 @@ def test_background_still_in_a_video_with_head_motion_one(
     lm = detect_face(np.ascontiguousarray(frames[0]), min_face_px=60)
     near = change[:, background & reach(lm, frames.shape[1:])].mean(axis=1)
     assert near.mean() <= 1.5, near.mean()
+
+
+def test_a_face_the_model_does_not_see_as_a_person_still_moves(
+    framed: tuple[np.ndarray, FaceLandmarks], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A painting or a cartoon may get no person mask at all; the head must move anyway (the
+    whole feathered region, as before the mask), not stand still."""
+    import providers.local.animate as animate
+
+    base, lm = framed
+    monkeypatch.setattr(animate, "person_mask", lambda rgb: np.zeros(rgb.shape[:2], np.float32))
+    moved = FaceAnimator(base, lm).frame(0.0, 1.0, 0.0, (np.deg2rad(2.5), 0.02, 0.012, 0.015))
+    fx, fy, fw, _ = lm.box
+    face = (slice(fy, fy + fw), slice(fx, fx + fw))
+    assert np.abs(moved[face].astype(int) - base[face]).mean() > 5

@@ -128,6 +128,7 @@ class _HeadWarp:
         self.base = base
         x, y, f, _ = lm.box
         self.face = float(f)
+        self.face_box = (x, y, f)
         cx, cy = x + f / 2, y + 0.4 * f  # head centre: a bit above the box centre
         rx, ry = 0.85 * f, 1.15 * f  # moves rigidly inside this ellipse (hair included)...
         feather = 1.3  # ...and not at all beyond this multiple of it
@@ -173,6 +174,15 @@ class _HeadWarp:
         """
         x0, y0, x1, y1 = self.roi
         alpha = person_mask(self.base)[y0:y1, x0:x1]
+        fx, fy, f = self.face_box  # the middle of the face, in the region's coordinates
+        core = alpha[
+            max(0, fy + f // 4 - y0) : max(0, fy + 3 * f // 4 - y0),
+            max(0, fx + f // 4 - x0) : max(0, fx + 3 * f // 4 - x0),
+        ]
+        if core.size == 0 or float(core.mean()) < 0.5:
+            # The model does not see a person here (a painting, a cartoon): move the whole
+            # feathered region as before rather than not move the head at all.
+            alpha = np.ones_like(alpha)
         still = self.base[y0:y1, x0:x1]
         filled = background_plate(still, alpha, margin_px=1)
         reach = cv2.resize(self.mask, self.size, interpolation=cv2.INTER_LINEAR)[..., None]
