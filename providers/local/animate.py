@@ -5,7 +5,11 @@ the mouth region is rendered once per quantised (openness, width) level and each
 closure level (an LRU-free dict: the number of levels is small and fixed), and pasted onto a
 copy of the still frame. Head motion, when asked for, is one extra ``cv2.remap`` of the head
 region with a displacement that is the head's rigid motion near the face and fades smoothly to
-zero at a feathered ellipse, so the background stays exactly where it was.
+zero at a feathered ellipse. Only the person moves: the remap carries a person mask along
+(MediaPipe selfie segmentation, :mod:`providers.local.person`) and the moved person is laid
+over a background plate in which the person was filled in from its surroundings, so objects
+beside the head stay put and the strip the head moves away from shows background. The mask
+and the plate are made once per video, on the first frame that moves the head.
 """
 
 from __future__ import annotations
@@ -15,9 +19,11 @@ import math
 import cv2
 import numpy as np
 
-from providers.local.eyes import EyeRenderer, eye_geometry
+from providers.local.eyes import EyeRenderer, eye_geometries
 from providers.local.face import FaceLandmarks
+from providers.local.glasses import rim_mask
 from providers.local.mouth import MouthRenderer, mouth_geometry
+from providers.local.person import background_plate, person_mask
 
 OPEN_LEVELS = 24
 WIDTH_LEVELS = (0.78, 0.86, 0.94, 1.0, 1.06, 1.12)
@@ -49,16 +55,15 @@ class FaceAnimator:
                 teeth_visible=lm.teeth_visible,
             ),
         )
-        self.eyes = [
-            EyeRenderer(base, eye_geometry(c, lm.eye_radius, lm.roll_rad, (w, h)))
-            for c in (lm.left_eye, lm.right_eye)
-        ]
+        rims = rim_mask(base, lm)  # glasses: the blink keeps these pixels fixed
+        self.glasses = rims is not None
+        self.eyes = [EyeRenderer(base, geo, rims) for geo in eye_geometries(lm, (w, h))]
         self._mouth_cache: dict[tuple[int, int], np.ndarray] = {}
         self._eye_cache: dict[tuple[int, int], np.ndarray] = {
             (i, 0): eye.patch for i, eye in enumerate(self.eyes)
         }
         parts = [self.mouth.geo.roi, *(eye.geo.roi for eye in self.eyes)]
-        self._head = _HeadWarp(lm, (w, h), contain=parts)
+        self._head = _HeadWarp(base, lm, contain=parts)
         self.dirty = self._head.roi  # every pixel that can ever change
         self._out = base.copy()
         self._head_moved = False
@@ -110,17 +115,20 @@ class FaceAnimator:
 
 
 class _HeadWarp:
-    """Rigid head motion about the neck, feathered to zero outside an ellipse round the head."""
+    """Rigid head motion about the neck, feathered to zero outside an ellipse round the head,
+    applied to the person only (the background is a still plate behind it)."""
 
     def __init__(
         self,
+        base: np.ndarray,
         lm: FaceLandmarks,
-        frame_size: tuple[int, int],
         contain: list[tuple[int, int, int, int]],
     ) -> None:
-        w, h = frame_size
+        h, w = base.shape[:2]
+        self.base = base
         x, y, f, _ = lm.box
         self.face = float(f)
+        self.face_box = (x, y, f)
         cx, cy = x + f / 2, y + 0.4 * f  # head centre: a bit above the box centre
         rx, ry = 0.85 * f, 1.15 * f  # moves rigidly inside this ellipse (hair included)...
         feather = 1.3  # ...and not at all beyond this multiple of it
@@ -143,16 +151,50 @@ class _HeadWarp:
         self.pivot = (cx, y + 1.3 * f)  # the neck: nods and tilts turn about it
         self.gx, self.gy = gx, gy
         # Identity maps (ROI coordinates) and reusable buffers: the per-frame work is two
-        # small coarse-grid expressions, two upsamplings, two adds and one remap.
+        # small coarse-grid expressions, two upsamplings, two adds, one remap and one blend.
         rw, rh = self.size
         self.ix = np.broadcast_to(np.arange(rw, dtype=np.float32)[None, :], (rh, rw)).copy()
         self.iy = np.broadcast_to(np.arange(rh, dtype=np.float32)[:, None], (rh, rw)).copy()
         self._mx = np.empty((rh, rw), np.float32)
         self._my = np.empty((rh, rw), np.float32)
         self.src = np.empty((rh, rw, 3), np.uint8)  # the still head, mouth and eyes composed
+        self._alpha = np.empty((rh, rw), np.uint8)  # the person mask, 0..255
+        self._moved = np.empty((rh, rw, 3), np.uint8)
+        self._moved_alpha = np.empty((rh, rw), np.uint8)
+        self._weight = np.empty((rh, rw), np.float32)
+        self._rest = np.empty((rh, rw), np.float32)
+        self._plate: np.ndarray | None = None
+
+    def _prepare(self) -> None:
+        """Once per video: the person mask and the plate the moved person is laid over.
+
+        The plate is the inpainted background where the head moves rigidly and the photo
+        itself where the motion has faded to zero (blended by the motion's own feather), so a
+        pixel the motion does not reach is returned exactly as it was.
+        """
+        x0, y0, x1, y1 = self.roi
+        alpha = person_mask(self.base)[y0:y1, x0:x1]
+        fx, fy, f = self.face_box  # the middle of the face, in the region's coordinates
+        core = alpha[
+            max(0, fy + f // 4 - y0) : max(0, fy + 3 * f // 4 - y0),
+            max(0, fx + f // 4 - x0) : max(0, fx + 3 * f // 4 - x0),
+        ]
+        if core.size == 0 or float(core.mean()) < 0.5:
+            # The model does not see a person here (a painting, a cartoon): move the whole
+            # feathered region as before rather than not move the head at all.
+            alpha = np.ones_like(alpha)
+        still = self.base[y0:y1, x0:x1]
+        filled = background_plate(still, alpha, margin_px=1)
+        reach = cv2.resize(self.mask, self.size, interpolation=cv2.INTER_LINEAR)[..., None]
+        plate = still + reach * (filled.astype(np.float32) - still)
+        self._plate = np.clip(np.rint(plate), 0, 255).astype(np.uint8)
+        self._alpha[...] = np.rint(alpha * 255).astype(np.uint8)
 
     def apply(self, frame: np.ndarray, angle: float, dx: float, dy: float, scale: float) -> None:
-        """Write :attr:`src`, moved by the pose, into ``frame``'s region."""
+        """Write :attr:`src` (the person in it), moved by the pose, into ``frame``'s region."""
+        if self._plate is None:
+            self._prepare()
+        assert self._plate is not None
         px, py = self.pivot
         s = 1.0 + scale
         ca, sa = math.cos(-angle) / s, math.sin(-angle) / s
@@ -165,12 +207,17 @@ class _HeadWarp:
         cv2.resize(ddy, self.size, dst=self._my, interpolation=cv2.INTER_LINEAR)
         cv2.add(self._mx, self.ix, dst=self._mx)
         cv2.add(self._my, self.iy, dst=self._my)
+        for image, moved in ((self.src, self._moved), (self._alpha, self._moved_alpha)):
+            cv2.remap(
+                image,
+                self._mx,
+                self._my,
+                cv2.INTER_LINEAR,
+                dst=moved,
+                borderMode=cv2.BORDER_REPLICATE,
+            )
+        # The moved person over the still plate: weight = the moved person mask.
+        np.multiply(self._moved_alpha, np.float32(1 / 255), out=self._weight)
         x0, y0, x1, y1 = self.roi
-        cv2.remap(
-            self.src,
-            self._mx,
-            self._my,
-            cv2.INTER_LINEAR,
-            dst=frame[y0:y1, x0:x1],
-            borderMode=cv2.BORDER_REPLICATE,
-        )
+        np.subtract(np.float32(1.0), self._weight, out=self._rest)
+        cv2.blendLinear(self._moved, self._plate, self._weight, self._rest, dst=frame[y0:y1, x0:x1])
