@@ -48,6 +48,7 @@ from sqlalchemy.orm import Session
 from db.models import Event, Job, JobAttempt, utcnow
 from db.session import read_scope, session_scope
 from errors import N_, JobCancelled, JobError, TalkingPhotoError
+from observability import memory
 from providers import router
 from providers.base import CancelToken, GenerationResult, JobContext
 from secrets_manager import get_settings, redact
