@@ -311,28 +311,45 @@ def warp_maps(rig: MouthRig, dest: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``cv2.remap`` maps (ROI coordinates) of the piecewise-affine warp that takes the rest
     points to ``dest``: for each output pixel, where in the rest ROI it comes from."""
     x0, y0, x1, y1 = rig.roi
+    w, h = x1 - x0, y1 - y0
+    map_x = np.broadcast_to(np.arange(w, dtype=np.float32)[None, :], (h, w)).copy()
+    map_y = np.broadcast_to(np.arange(h, dtype=np.float32)[:, None], (h, w)).copy()
     src = rig.points - (x0, y0)
     dst = dest - (x0, y0)
-    n = len(rig.tris)
-    # One affine per triangle, output -> rest; a triangle squashed flat keeps a translation.
-    aff = np.zeros((n + 1, 6), np.float64)
-    aff[n] = (1, 0, 0, 0, 1, 0)  # pixels in no triangle: identity
-    ids = np.full((y1 - y0, x1 - x0), n, np.int32)
-    for k, (a, b, c) in enumerate(rig.tris):
-        d3 = dst[[a, b, c]]
-        s3 = src[[a, b, c]]
-        m = np.hstack([d3, np.ones((3, 1))])
-        if abs(np.linalg.det(m)) < 1e-3:
-            t = (s3 - d3).mean(axis=0)
-            aff[k] = (1, 0, t[0], 0, 1, t[1])
-        else:
-            sol = np.linalg.solve(m, s3)  # [x y 1] @ sol = source
-            aff[k] = (sol[0, 0], sol[1, 0], sol[2, 0], sol[0, 1], sol[1, 1], sol[2, 1])
-        poly = np.round(d3 * 16).astype(np.int32)
-        cv2.fillConvexPoly(ids, poly, k, lineType=cv2.LINE_8, shift=4)
-        cv2.polylines(ids, [poly], True, k, 1, lineType=cv2.LINE_8, shift=4)
-    ys, xs = np.mgrid[0 : y1 - y0, 0 : x1 - x0].astype(np.float32)
-    a = aff.astype(np.float32)[ids]
-    map_x = a[..., 0] * xs + a[..., 1] * ys + a[..., 2]
-    map_y = a[..., 3] * xs + a[..., 4] * ys + a[..., 5]
+    # Triangles whose corners all stay put are the identity: only the others are drawn.
+    still = np.all(np.abs(dest - rig.points) < 1e-6, axis=1)
+    tris = rig.tris[~np.all(still[rig.tris], axis=1)]
+    if len(tris) == 0:
+        return map_x, map_y
+    d3, s3 = dst[tris], src[tris]  # T x 3 x 2
+    m = np.concatenate([d3, np.ones((len(tris), 3, 1))], axis=2)
+    det = np.linalg.det(m)
+    ok = np.abs(det) > 1e-3
+    # One affine per triangle, output -> rest, solved together; a triangle squashed flat
+    # keeps a translation.
+    aff = np.zeros((len(tris) + 1, 2, 3), np.float64)
+    aff[:, 0, 0] = aff[:, 1, 1] = 1.0
+    shift = (s3 - d3).mean(axis=1)
+    aff[:-1, :, 2] = shift
+    if ok.any():
+        sol = np.linalg.solve(m[ok], s3[ok])  # [x y 1] @ sol = source, 3 x 2
+        aff[:-1][ok] = np.transpose(sol, (0, 2, 1))
+    aff[-1] = ((1, 0, 0), (0, 1, 0))  # pixels in no moving triangle: identity
+    # Rasterise the moving triangles' ids inside their bounding box only.
+    bx0 = max(0, int(np.floor(d3[..., 0].min())) - 1)
+    by0 = max(0, int(np.floor(d3[..., 1].min())) - 1)
+    bx1 = min(w, int(np.ceil(d3[..., 0].max())) + 2)
+    by1 = min(h, int(np.ceil(d3[..., 1].max())) + 2)
+    n = len(tris)
+    ids = np.full((by1 - by0, bx1 - bx0), n, np.int32)
+    polys = np.round((d3 - (bx0, by0)) * 16).astype(np.int32)
+    for k in range(n):
+        cv2.fillConvexPoly(ids, polys[k], k, lineType=cv2.LINE_8, shift=4)
+        cv2.polylines(ids, [polys[k]], True, k, 1, lineType=cv2.LINE_8, shift=4)
+    a = aff.reshape(-1, 6).astype(np.float32)[ids]
+    xs, ys = map_x[by0:by1, bx0:bx1], map_y[by0:by1, bx0:bx1]
+    nx = a[..., 0] * xs + a[..., 1] * ys + a[..., 2]
+    ny = a[..., 3] * xs + a[..., 4] * ys + a[..., 5]
+    map_x[by0:by1, bx0:bx1] = nx
+    map_y[by0:by1, bx0:bx1] = ny
     return map_x, map_y
