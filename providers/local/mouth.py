@@ -57,6 +57,15 @@ class MouthRenderer:
         self._rest_low = uv_px[r.inner_lower]
         self._teeth = self._find_teeth()
         self._colours = self._sample_colours(frame, np.asarray(mesh))
+        # Grain as strong as the photo's own (sensor noise, JPEG texture) round the mouth,
+        # laid over the interior so it is no smoother than the skin; a fixed seed, so it does
+        # not flicker from frame to frame.
+        grey = cv2.cvtColor(self.patch, cv2.COLOR_RGB2GRAY).astype(np.float32)
+        fine = np.abs(grey - cv2.GaussianBlur(grey, (0, 0), 1.2))
+        sigma = float(np.clip(1.4826 * np.median(fine), 0.5, 6.0))
+        noise = np.random.default_rng(7).normal(0.0, 1.0, grey.shape).astype(np.float32)
+        noise = cv2.GaussianBlur(noise, (0, 0), 0.7)
+        self._grain = noise * (sigma / max(1e-3, float(noise.std())))
 
     # ------------------------------------------------------------------ what the photo shows
 
@@ -209,31 +218,38 @@ class MouthRenderer:
         gap = np.maximum(y_low - y_up, 0.0)
         if float(gap.max()) < 0.25:
             return
+        # The lower edge reaches a little onto the lip: the photo's lip edge there may still
+        # carry a fringe of the teeth it touched.
         alpha = _smoothstep(-0.5, 0.5, (v - y_up) / feather) * _smoothstep(
-            -0.5, 0.5, (y_low - v) / feather
+            -0.5, 0.5, (y_low + 0.8 - v) / feather
         )
         alpha *= _smoothstep(0.0, 1.0, gap / feather)  # the corners fade, no hard tips
         rest_up = self._profile(self._rest_up, u)
         rest_low = self._profile(self._rest_low, u)
         rest_gap = np.maximum(rest_low - rest_up, 0.0)
         cols = self._colours
-        # Back of the mouth: the photo's darkest lip-line colour, lighter towards the lower
-        # middle where light falls in on the tongue, darker under the upper lip.
-        rel = np.clip((v - y_up) / np.maximum(gap, 1e-3), 0.0, 1.0)
+        upper_t, lower_t = self._teeth
+        # The cavity starts under the photo's upper teeth, if it shows them.
+        bottom = rest_up + upper_t * rest_gap - 0.5
+        top = np.maximum(y_up, bottom) if upper_t > 0.0 else y_up
+        depth = np.maximum(y_low - top, 1e-3)
+        # Back of the mouth: the photo's darkest lip-line colour, darkest at the back and in
+        # the corners, lighter towards the lower middle where light falls in on the tongue,
+        # and in the shadow of the upper teeth and lip at the top.
+        rel = np.clip((v - top) / depth, 0.0, 1.0)
         side = np.clip(np.abs(u) / max(1e-3, 0.5 * (ur - ul)), 0.0, 1.0)
         glow = rel**1.5 * (1.0 - side**2)
-        col = cols["deep"] * (0.5 + 0.8 * glow)[..., None]
+        col = cols["deep"] * (0.45 + 0.75 * glow)[..., None]
         # The tongue: a low mound, the lips' colour in the mouth's shade.
-        mound = rel - (1.0 - 0.4 * (1.0 - side**2))
-        tongue = _smoothstep(-0.05, 0.2, mound) * _smoothstep(0.25, 0.5, gap / W)
-        col += (cols["tongue"] * (0.8 + 0.3 * rel)[..., None] - col) * (0.7 * tongue)[..., None]
-        col *= (1.0 - 0.45 * np.exp(-rel / 0.2))[..., None]
+        mound = rel - (1.0 - 0.3 * (1.0 - side**2))
+        tongue = _smoothstep(-0.05, 0.25, mound) * _smoothstep(0.25, 0.5, gap / W)
+        col += (cols["tongue"] * (0.75 + 0.3 * rel)[..., None] - col) * (0.55 * tongue)[..., None]
+        col *= (1.0 - 0.5 * np.exp(-rel / 0.18))[..., None]
+        col += self._grain[sl][..., None]
         region = out[sl].astype(np.float32)
-        upper_t, lower_t = self._teeth
         if upper_t > 0.0:
             # The photo's upper teeth, where they were: their bottom edge stays put; if the
             # upper lip lifts, the teeth are stretched up to meet it.
-            bottom = rest_up + upper_t * rest_gap - 0.5
             span = np.maximum(bottom - y_up, 1e-3)
             v_src = rest_up + (v - y_up) * np.maximum(bottom - rest_up, 0.0) / span
             teeth = self._sample(u, v_src, self.patch).astype(np.float32)
@@ -249,16 +265,25 @@ class MouthRenderer:
             # The photo's lower teeth ride down with the jaw.
             drop = y_low - rest_low
             v_src = v - drop
-            top = rest_up + lower_t * rest_gap
+            low_top = rest_up + lower_t * rest_gap
             teeth = self._sample(u, v_src, self.patch).astype(np.float32)
-            a = _smoothstep(-0.5, 0.5, v_src - top) * _smoothstep(-0.5, 0.5, rest_low - v_src)
+            a = _smoothstep(-0.5, 0.5, v_src - low_top) * _smoothstep(-0.5, 0.5, rest_low - v_src)
             col += (teeth - col) * a[..., None]
+        else:
+            # The lower incisors' edges, carried by the jaw just above the lower lip, in the
+            # mouth's shade; only once the jaw is well down.
+            th = np.minimum(0.08 * W, 0.12 * depth)
+            edge = np.clip((v - (y_low - th)) / np.maximum(th, 1e-3), 0.0, 1.0)
+            a = _smoothstep(-0.5, 0.5, (v - (y_low - th)) / 0.8) * (1.0 - side**2) ** 1.5
+            a *= 0.45 * _smoothstep(0.3 * W, 0.55 * W, depth)
+            shade = (0.75 - 0.25 * edge)[..., None]  # lit edge on top, lip's shadow below
+            col += (shade * cols["teeth"] - col) * a[..., None]
         if self.grayscale:
             col[...] = (col @ _LUMA)[..., None]
         # The lower lip curls in under the opening: a soft shade along its rim.
         below = np.clip(v - y_low, 0.0, None)
-        rim = np.exp(-below / (0.1 * W + 0.5)) * (v > y_low) * _smoothstep(0.0, 3.0, gap)
-        region *= (1.0 - 0.22 * rim)[..., None]
+        rim = np.exp(-below / (0.12 * W + 0.5)) * (v > y_low) * _smoothstep(0.0, 3.0, gap)
+        region *= (1.0 - 0.3 * rim)[..., None]
         a3 = alpha[..., None]
         out[sl] = np.clip(region * (1.0 - a3) + col * a3, 0, 255).astype(np.uint8)
 
