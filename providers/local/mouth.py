@@ -63,8 +63,8 @@ class MouthRenderer:
         grey = cv2.cvtColor(self.patch, cv2.COLOR_RGB2GRAY).astype(np.float32)
         fine = np.abs(grey - cv2.GaussianBlur(grey, (0, 0), 1.2))
         sigma = float(np.clip(1.4826 * np.median(fine), 0.5, 6.0))
-        noise = np.random.default_rng(7).normal(0.0, 1.0, grey.shape).astype(np.float32)
-        noise = cv2.GaussianBlur(noise, (0, 0), 0.7)
+        noise = np.asarray(np.random.default_rng(7).normal(0.0, 1.0, grey.shape), np.float32)
+        noise = np.asarray(cv2.GaussianBlur(noise, (0, 0), 0.7), np.float32)
         self._grain = noise * (sigma / max(1e-3, float(noise.std())))
 
     # ------------------------------------------------------------------ what the photo shows
@@ -126,8 +126,8 @@ class MouthRenderer:
         lips = np.zeros(self.patch.shape[:2], np.uint8)
         outer = np.vstack([r.points[r.outer_upper], r.points[r.outer_lower][::-1]]) - (x0, y0)
         cv2.fillPoly(lips, [np.round(outer).astype(np.int32)], 255)
-        lips = cv2.dilate(lips, np.ones((3, 3), np.uint8))
-        px = self.patch[lips > 0].astype(np.float32)
+        grown = cv2.dilate(lips, np.ones((3, 3), np.uint8))
+        px = self.patch[grown > 0].astype(np.float32)
         lower = np.zeros_like(lips)
         lower_poly = np.vstack([r.points[r.inner_lower], r.points[r.outer_lower][::-1]]) - (x0, y0)
         cv2.fillPoly(lower, [np.round(lower_poly).astype(np.int32)], 255)
