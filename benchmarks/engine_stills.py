@@ -1,7 +1,10 @@
 """Stills of the local engine for docs/: mouth closed, open, mid-blink, on an upright, a
-15-degree tilted and a (synthetic) glasses portrait, as one labelled contact sheet.
+15-degree tilted and a (synthetic) glasses portrait, as one labelled contact sheet; with
+``--mouth``, close-ups of the mouth shapes (closed, open, spread, rounded, f/v) on the upright,
+tilted and grayscale portraits, at twice the size so the lip edges can be judged.
 
     python benchmarks/engine_stills.py OUT.png
+    python benchmarks/engine_stills.py --mouth OUT.png
 
 Uses only detect_face and FaceAnimator, so the same script renders an older checkout
 (run it with that checkout on PYTHONPATH) for a before/after comparison.
@@ -53,5 +56,55 @@ def sheet() -> Image.Image:
     return out
 
 
+MOUTH_STATES = (
+    ("closed", 0.0, 1.0, 0.0),
+    ("open a", 1.0, 1.0, 0.0),
+    ("half open", 0.5, 1.0, 0.0),
+    ("spread i", 0.45, 1.12, 0.0),
+    ("rounded u", 0.5, 0.78, 0.0),
+    ("f / v", 0.1, 1.0, 1.0),
+)
+
+
+def _mouth_frame(anim: FaceAnimator, o: float, w: float, tuck: float) -> np.ndarray:
+    try:
+        return anim.frame(o, w, 0.0, tuck=tuck).copy()  # type: ignore[call-arg]
+    except TypeError:  # an older checkout without the f/v shape
+        return anim.frame(o, w, 0.0).copy()
+
+
+def mouth_sheet() -> Image.Image:
+    photos = portraits()
+    gray = cv2.cvtColor(photos["upright"], cv2.COLOR_RGB2GRAY)
+    photos = {
+        "upright": photos["upright"],
+        "tilted 15": photos["tilted 15"],
+        "grayscale": cv2.cvtColor(gray, cv2.COLOR_GRAY2RGB),
+    }
+    size, zoom = 200, 2
+    rows = []
+    for name, rgb in photos.items():
+        lm = detect_face(rgb)
+        anim = FaceAnimator(rgb, lm)
+        cx, cy = lm.mouth_center
+        x0, y0 = int(cx - size / 2), int(cy - 0.4 * size)
+        row = []
+        for label, o, w, tuck in MOUTH_STATES:
+            crop = _mouth_frame(anim, o, w, tuck)[y0 : y0 + size, x0 : x0 + size]
+            tile = Image.fromarray(crop).resize((size * zoom, size * zoom), Image.LANCZOS)
+            ImageDraw.Draw(tile).text((6, 4), f"{name} / {label}", fill=(255, 255, 0))
+            row.append(tile)
+        rows.append(row)
+    side = size * zoom
+    out = Image.new("RGB", (side * len(MOUTH_STATES), side * len(rows)))
+    for r, row in enumerate(rows):
+        for c, tile in enumerate(row):
+            out.paste(tile, (side * c, side * r))
+    return out
+
+
 if __name__ == "__main__":
-    sheet().save(Path(sys.argv[1]))
+    if sys.argv[1] == "--mouth":
+        mouth_sheet().save(Path(sys.argv[2]))
+    else:
+        sheet().save(Path(sys.argv[1]))

@@ -356,7 +356,7 @@ def test_mouth_opens_inside_its_region_only(framed: tuple[np.ndarray, FaceLandma
     closed = anim.frame(0.0, 1.0, 0.0).copy()
     assert np.array_equal(closed, base)  # rest = the photo, exactly
     wide = anim.frame(1.0, 1.0, 0.0).copy()
-    x0, y0, x1, y1 = anim.mouth.geo.roi
+    x0, y0, x1, y1 = anim.mouth.roi
     box = changed_box(base, wide)
     assert box is not None
     # Changes stay inside the region, away from its border: the warp fades out, no seam.

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 
 from providers.local.face import detect_face
-from providers.local.mouth import MouthRenderer, mouth_geometry
+from providers.local.mouth import MouthRenderer
 from providers.local.visemes import mouth_track
 
 
@@ -22,17 +22,8 @@ def test_frame_zero_is_closed_even_when_the_voice_starts_at_once() -> None:
 
 def _renderer(rgb: np.ndarray) -> MouthRenderer:
     lm = detect_face(rgb)
-    h, w = rgb.shape[:2]
-    geo = mouth_geometry(
-        lm.mouth_center,
-        lm.mouth_left,
-        lm.mouth_right,
-        lm.box,
-        (w, h),
-        curve=lm.mouth_curve,
-        teeth_visible=lm.teeth_visible,
-    )
-    return MouthRenderer(rgb, geo)
+    assert lm.mesh is not None
+    return MouthRenderer(rgb, lm.mesh)
 
 
 def test_grayscale_photo_gets_a_grey_mouth(astronaut_rgb: np.ndarray) -> None:

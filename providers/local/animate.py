@@ -22,11 +22,12 @@ import numpy as np
 from providers.local.eyes import EyeRenderer, eye_geometries
 from providers.local.face import FaceLandmarks
 from providers.local.glasses import rim_mask
-from providers.local.mouth import MouthRenderer, mouth_geometry
+from providers.local.mouth import MouthRenderer
 from providers.local.person import background_plate, person_mask
 
 OPEN_LEVELS = 24
 WIDTH_LEVELS = (0.78, 0.86, 0.94, 1.0, 1.06, 1.12)
+TUCK_LEVELS = 3  # lower lip under the upper teeth (f, v): none, half, full
 BLINK_LEVELS = 6
 _HEAD_GRID = 4  # head-motion maps are computed at 1/4 resolution, then upsampled (smooth)
 
@@ -43,36 +44,28 @@ class FaceAnimator:
     def __init__(self, base: np.ndarray, lm: FaceLandmarks) -> None:
         self.base = base
         h, w = base.shape[:2]
-        self.mouth = MouthRenderer(
-            base,
-            mouth_geometry(
-                lm.mouth_center,
-                lm.mouth_left,
-                lm.mouth_right,
-                lm.box,
-                (w, h),
-                curve=lm.mouth_curve,
-                teeth_visible=lm.teeth_visible,
-            ),
-        )
+        if lm.mesh is None:
+            raise ValueError("FaceAnimator needs the face mesh (landmarks from detect_face)")
+        self.mouth = MouthRenderer(base, lm.mesh)
         rims = rim_mask(base, lm)  # glasses: the blink keeps these pixels fixed
         self.glasses = rims is not None
         self.eyes = [EyeRenderer(base, geo, rims) for geo in eye_geometries(lm, (w, h))]
-        self._mouth_cache: dict[tuple[int, int], np.ndarray] = {}
+        self._mouth_cache: dict[tuple[int, int, int], np.ndarray] = {}
         self._eye_cache: dict[tuple[int, int], np.ndarray] = {
             (i, 0): eye.patch for i, eye in enumerate(self.eyes)
         }
-        parts = [self.mouth.geo.roi, *(eye.geo.roi for eye in self.eyes)]
+        parts = [self.mouth.roi, *(eye.geo.roi for eye in self.eyes)]
         self._head = _HeadWarp(base, lm, contain=parts)
         self.dirty = self._head.roi  # every pixel that can ever change
         self._out = base.copy()
         self._head_moved = False
 
     @staticmethod
-    def quantise(openness: float, width: float) -> tuple[int, int]:
+    def quantise(openness: float, width: float, tuck: float = 0.0) -> tuple[int, int, int]:
         o = round(float(np.clip(openness, 0, 1)) * (OPEN_LEVELS - 1))
         wi = int(np.argmin([abs(width - lv) for lv in WIDTH_LEVELS]))
-        return o, wi
+        t = round(float(np.clip(tuck, 0, 1)) * (TUCK_LEVELS - 1))
+        return o, wi, t
 
     def frame(
         self,
@@ -80,8 +73,10 @@ class FaceAnimator:
         width: float,
         blink: float,
         head: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0),
+        tuck: float = 0.0,
     ) -> np.ndarray:
-        """``head`` = (angle rad, dx, dy as fractions of face width, relative scale)."""
+        """``head`` = (angle rad, dx, dy as fractions of face width, relative scale);
+        ``tuck`` 0..1 puts the lower lip under the upper teeth (f, v)."""
         out = self._out
         moving = any(head)
         hx0, hy0, hx1, hy1 = self._head.roi
@@ -93,12 +88,14 @@ class FaceAnimator:
             canvas, ox, oy = out, 0, 0
             if self._head_moved:  # the last frame moved the head: put the still one back
                 out[hy0:hy1, hx0:hx1] = self.base[hy0:hy1, hx0:hx1]
-        key = self.quantise(openness, width)
+        key = self.quantise(openness, width, tuck)
         patch = self._mouth_cache.get(key)
         if patch is None:
-            patch = self.mouth.render(key[0] / (OPEN_LEVELS - 1), WIDTH_LEVELS[key[1]])
+            patch = self.mouth.render(
+                key[0] / (OPEN_LEVELS - 1), WIDTH_LEVELS[key[1]], key[2] / (TUCK_LEVELS - 1)
+            )
             self._mouth_cache[key] = patch
-        x0, y0, x1, y1 = self.mouth.geo.roi
+        x0, y0, x1, y1 = self.mouth.roi
         canvas[y0 - oy : y1 - oy, x0 - ox : x1 - ox] = patch
         b = round(float(np.clip(blink, 0, 1)) * (BLINK_LEVELS - 1))
         for i, eye in enumerate(self.eyes):

@@ -136,7 +136,11 @@ def render(request: GenerationRequest, ctx: JobContext, *, min_face_px: int) -> 
                 float(head.scale[i]),
             )
             frame = animator.frame(
-                float(mouth.openness[i]), float(mouth.width[i]), float(blinks[i]), pose
+                float(mouth.openness[i]),
+                float(mouth.width[i]),
+                float(blinks[i]),
+                pose,
+                tuck=float(mouth.tuck[i]),
             )
             if burner is None:
                 enc.write(frame, changed=animator.dirty)  # converts only the head region

@@ -32,10 +32,12 @@ class PhonemeLike(Protocol):
 
 @dataclass(frozen=True)
 class MouthTrack:
-    """One value per video frame. ``openness`` in 0..1; ``width`` ~0.8 (rounded) .. 1.1."""
+    """One value per video frame. ``openness`` in 0..1; ``width`` ~0.8 (rounded) .. 1.1;
+    ``tuck`` 0..1: the lower lip under the upper teeth (f, v)."""
 
     openness: np.ndarray
     width: np.ndarray
+    tuck: np.ndarray
 
 
 # (openness, width) targets by phoneme class. Keys are base letters after stripping length
@@ -121,6 +123,7 @@ def mouth_track(
         shape = np.zeros(n, dtype=np.float32)
         lips = np.ones(n, dtype=np.float32)
         target_w = np.ones(n, dtype=np.float32)
+        target_t = np.zeros(n, dtype=np.float32)
         for ph in phonemes:
             a = max(0, round((ph.start_s - _LEAD_S) * _RATE))
             b = min(n, max(a + 1, round((ph.end_s - _LEAD_S) * _RATE)))
@@ -131,18 +134,26 @@ def mouth_track(
                 # Lips pressed (p/b/m) or touching the teeth (f/v) close the mouth even
                 # while the voice is loud (a hummed "m").
                 lips[a:b] = 0.1 if o == 0.0 else 0.45 if o < 0.13 else 1.0
+                if 0.0 < o < 0.13:
+                    target_t[a:b] = 1.0  # f, v: teeth on the lower lip
         # Loudness carries the rhythm (what a viewer checks sync against); the viseme sets
         # how wide each sound opens and closes the lips on p/b/m and f/v.
         target_o = env * (0.4 + 0.6 * shape) * lips * gate
     else:
         target_o = env * gate
         target_w = np.ones(n, dtype=np.float32)
+        target_t = np.zeros(n, dtype=np.float32)
     openness = _ease(target_o, _ATTACK_S, _RELEASE_S)
     width = 1.0 + _ease(target_w - 1.0, _ATTACK_S, _RELEASE_S) * np.clip(openness * 3, 0, 1)
+    tuck = _ease(target_t * gate, _ATTACK_S, _RELEASE_S)
     t = (np.arange(n_frames) + 0.5) / fps * _RATE
     idx = np.clip(t.astype(np.int64), 0, max(0, n - 1))
     if n == 0:
-        return MouthTrack(np.zeros(n_frames, np.float32), np.ones(n_frames, np.float32))
+        return MouthTrack(
+            np.zeros(n_frames, np.float32),
+            np.ones(n_frames, np.float32),
+            np.zeros(n_frames, np.float32),
+        )
     # A video starts and ends with the mouth at rest, even when the voice starts at once:
     # frame 0 and the last frame closed, the next ones half way.
     i = np.arange(n_frames, dtype=np.float32)
@@ -150,6 +161,7 @@ def mouth_track(
     return MouthTrack(
         openness=(np.clip(openness[idx], 0.0, 1.0) * rest).astype(np.float32),
         width=width[idx].astype(np.float32),
+        tuck=(np.clip(tuck[idx], 0.0, 1.0) * rest).astype(np.float32),
     )
 
 
