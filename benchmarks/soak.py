@@ -288,6 +288,7 @@ def main() -> int:
         "TALKINGPHOTO__RATELIMIT__SIGNIN": "100000/hour",
         "TALKINGPHOTO__RATELIMIT__UPLOAD": "100000/hour",
         "TALKINGPHOTO__RATELIMIT__GENERATE": "100000/hour",
+        "TALKINGPHOTO__RATELIMIT__GUEST": "100000/hour",
         "TALKINGPHOTO__CREDITS__SIGNUP_GRANT": "100000",
     }
     (tmp / "secrets.toml").write_text("", "utf-8")
