@@ -165,7 +165,7 @@ def test_importing_the_entry_builds_the_app_and_renders_nothing() -> None:
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == (
         "App ['/api/health', '/api/webhooks/stripe', '/api/webhooks/razorpay', "
-        "'/api/media/{token}', '/api/share/{token}', "
+        "'/api/media/{token}', '/api/share/{token}', '/api/share/{token}/{name}', "
         "'/api/auth/ping', '/api/auth/session', '/api/auth/signout']"
     )
 
