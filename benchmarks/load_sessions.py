@@ -47,12 +47,11 @@ class SessionResult:
     error: str = ""
 
 
-async def _enter(page, expect, base: str) -> None:
-    """Create an account, as a new creator does: each session is its own creator (the
-    per-creator limits apply as in production), then back to the create page."""
+async def sign_up(page, expect, base: str, name: str = "Load Tester") -> None:
+    """Create an account on the account page (terms accepted) and wait until signed in."""
     await page.goto(f"{base}/account")
     form = page.get_by_test_id("stForm").first
-    await form.get_by_role("textbox", name="Your name").fill("Load Tester")
+    await form.get_by_role("textbox", name="Your name").fill(name)
     await form.get_by_role("textbox", name="E-mail").fill(
         f"load-{uuid.uuid4().hex[:10]}@example.com"
     )
@@ -65,8 +64,13 @@ async def _enter(page, expect, base: str) -> None:
     await accept.press("Space")
     await expect(accept).to_be_checked()
     await form.get_by_test_id("stBaseButton-primaryFormSubmit").click()
-    signed_in = page.get_by_role("button", name="Sign out", include_hidden=True)
-    await expect(signed_in).to_be_attached()
+    await expect(page.get_by_role("button", name="Sign out", include_hidden=True)).to_be_attached()
+
+
+async def _enter(page, expect, base: str) -> None:
+    """Create an account, as a new creator does: each session is its own creator (the
+    per-creator limits apply as in production), then back to the create page."""
+    await sign_up(page, expect, base)
     await page.get_by_test_id("stSidebarNavLink").filter(has_text="Create").click()
     await expect(
         page.get_by_text("Turn a portrait into a video that speaks your words.")

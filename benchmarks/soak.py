@@ -32,7 +32,6 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,6 +39,7 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_app_memory import free_port, start_app, wait_healthy
+from load_sessions import sign_up
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -112,25 +112,6 @@ class Sampler:
         self._thread.join(timeout=5)
 
 
-async def _sign_up(page, expect, base: str) -> None:
-    await page.goto(f"{base}/account")
-    form = page.get_by_test_id("stForm").first
-    await form.get_by_role("textbox", name="Your name").fill("Soak Tester")
-    await form.get_by_role("textbox", name="E-mail").fill(
-        f"soak-{uuid.uuid4().hex[:10]}@example.com"
-    )
-    await (
-        form.get_by_label("Password", exact=True)
-        .and_(form.locator("input"))
-        .fill("soak test password 123")
-    )
-    accept = form.get_by_role("checkbox").first  # the terms; its input is visually hidden
-    await accept.press("Space")
-    await expect(accept).to_be_checked()
-    await form.get_by_test_id("stBaseButton-primaryFormSubmit").click()
-    await expect(page.get_by_role("button", name="Sign out", include_hidden=True)).to_be_attached()
-
-
 async def _to_create(page, expect) -> None:
     await page.get_by_test_id("stSidebarNavLink").filter(has_text="Create").click()
     await expect(page.get_by_role("textbox", name="Script", exact=True)).to_be_visible()
@@ -172,7 +153,7 @@ async def _creator(
         page = await context.new_page()
         page.set_default_timeout(timeout_ms)
         try:
-            await _sign_up(page, expect, base)
+            await sign_up(page, expect, base, "Soak Tester")
             for _ in range(5):
                 if time.monotonic() >= deadline:
                     break
