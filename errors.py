@@ -58,6 +58,7 @@ is its own template.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 Param = str | int | float | bool | None
@@ -245,7 +246,11 @@ class InvalidToken(AccountError):
 
 
 class RateLimited(AccountError):
+    """A limit is used up. Waits of two minutes or more are told in minutes (rounded up), so a
+    creator reads "in 60 minutes", never "in 3600 seconds"."""
+
     default_message = N_("Too many attempts. Please try again in {seconds} seconds.")
+    minutes_message = N_("Too many attempts. Please try again in {minutes} minutes.")
 
     def __init__(
         self,
@@ -255,8 +260,12 @@ class RateLimited(AccountError):
         detail: str | None = None,
         retry_after_s: float = 60.0,
     ) -> None:
-        merged = {"seconds": max(1, round(retry_after_s)), **(params or {})}
-        super().__init__(user_message, params=merged, detail=detail)
+        seconds = max(1, round(retry_after_s))
+        wait: dict[str, object] = {"seconds": seconds}
+        if user_message is None and seconds >= 120:
+            user_message = self.minutes_message
+            wait = {"minutes": math.ceil(seconds / 60)}
+        super().__init__(user_message, params={**wait, **(params or {})}, detail=detail)
         self.retry_after_s = retry_after_s
 
 

@@ -8,7 +8,7 @@ running the app needs no build step. To add or change strings::
 
     pybabel extract --no-location --sort-output -o locales/messages.pot \
         app_streamlit_cloud.py views ui_theme.py errors.py background_tasks.py \
-        services providers payments storage web observability health_monitor.py
+        services providers payments storage web observability health_monitor.py mail
     # add the new msgids to a .po of each language (translate hi), then:
     python i18n.py compile
 

@@ -25,6 +25,24 @@ def test_a_limit_allows_its_count_then_says_when_to_retry(
     ratelimit.hit("generate", 42)  # and another action too
 
 
+def test_an_hour_long_wait_is_told_in_minutes_in_either_language(
+    settings_env: Callable[..., None],
+) -> None:
+    import i18n
+
+    settings_env(ratelimit__signin_per_account="1/hour")
+    ratelimit.hit("signin_per_account", 7)
+    with pytest.raises(RateLimited) as caught:
+        ratelimit.hit("signin_per_account", 7)
+    error = caught.value
+    assert error.params == {"minutes": 60}
+    assert error.user_message == "Too many attempts. Please try again in 60 minutes."
+    hindi = i18n.translations("hi").gettext(error.template).format(**error.params)
+    assert "60 मिनट" in hindi and "सेकंड" not in hindi
+    # a short wait keeps seconds: "in 1 minutes" would read worse than "in 45 seconds"
+    assert RateLimited(retry_after_s=45).user_message.endswith("in 45 seconds.")
+
+
 def test_check_does_not_count_and_clear_forgets(settings_env: Callable[..., None]) -> None:
     settings_env(ratelimit__signin_per_account="2/hour")
     for _ in range(5):
