@@ -18,10 +18,13 @@ test proves an element is reachable without a mouse; then it presses Enter or Sp
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 AXE_JS = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -101,9 +104,14 @@ def axe_violations(
     impacts: Iterable[str] = BLOCKING_IMPACTS,
 ) -> list[Violation]:
     """The serious/critical axe-core violations on ``page`` (or inside the ``include``
-    selector), minus ``exclusions``. Raises if axe-core is not installed (run ``npm ci``)."""
+    selector), minus ``exclusions``. Without axe-core (``npm ci`` not run) the test is skipped
+    with that reason, as browser tests are without Chromium; under CI (``CI`` set, as
+    ``.ci/run`` runs) a missing axe-core fails instead, so the checks cannot vanish there."""
     if not axe_available():
-        raise FileNotFoundError(f"{AXE_JS} is missing: run `npm ci` in {ROOT}")
+        reason = f"axe-core is not installed: run `npm ci` in {ROOT} (package.json pins it)"
+        if os.environ.get("CI"):
+            raise FileNotFoundError(reason)
+        pytest.skip(reason)
     if not page.evaluate("() => typeof window.axe === 'object'"):
         page.add_script_tag(path=str(AXE_JS))
     raw = page.evaluate(

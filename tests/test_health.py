@@ -195,13 +195,15 @@ def test_a_stuck_queue_degrades(health_env) -> None:
 
 def test_slow_pages_and_failing_pages_degrade(health_env) -> None:
     health_env(health__response_s_max=0.5)
+    pages = {"response", "error_rate"}
     for _ in range(25):
         health_monitor.REQUESTS.record(0.1, False)
-    assert health_monitor.snapshot().status == "ok"
+    # (only the page checks: a busy shared test machine may degrade on its own CPU or memory)
+    assert not _checks(health_monitor.snapshot()) & pages
     health_monitor.REQUESTS.record(2.0, True)
     health_monitor.REQUESTS.record(2.0, True)
     snap = health_monitor.snapshot()
-    assert _checks(snap) == {"response", "error_rate"}
+    assert _checks(snap) & pages == pages and snap.status == "degraded"
 
 
 def test_track_counts_bugs_not_user_errors_or_reruns(health_env) -> None:

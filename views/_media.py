@@ -191,10 +191,12 @@ def copy_box(text: str, *, key: str, label: str, multiline: bool = False) -> Non
         "done": json.dumps(_("Copied")),
         "fallback": json.dumps(_("Selected: press and hold (or Ctrl+C) to copy.")),
     }
+    # (a call inside an f-string is invisible to Babel's extractor on Python < 3.12)
+    copy = html.escape(_("Copy"))
     st.html(
         _SHARE_CSS
         + f'<div class="tp-copy" id="{box_id}" data-testid="tp-copy-{html.escape(key)}">'
-        + f'{field}<button type="button">{html.escape(_("Copy"))}</button></div>'
+        + f'{field}<button type="button">{copy}</button></div>'
         + '<p class="tp-copy-note" role="status" aria-live="polite"></p>'
         + script,
         unsafe_allow_javascript=True,
