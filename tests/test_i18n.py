@@ -231,3 +231,23 @@ def test_normalize_language() -> None:
     assert i18n.normalize_language("HI") == "hi"
     assert i18n.normalize_language(None) == "en"
     assert i18n.normalize_language("ta") == "en"
+
+
+def test_no_translated_string_hides_inside_an_f_string() -> None:
+    """``f"{_('Copy')}"``: Babel's extractor sees the call only on Python >= 3.12 (PEP 701), so
+    on 3.11 the msgid silently drops out of the template and the catalogs."""
+    import ast
+
+    hidden = []
+    for path in [*UI_SOURCES, *ERROR_SOURCES, *sorted((ROOT / "mail").rglob("*.py"))]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.JoinedStr):
+                continue
+            for inner in ast.walk(node):
+                name = getattr(inner, "func", None)
+                if not (isinstance(inner, ast.Call) and inner.args):
+                    continue
+                literal = isinstance(inner.args[0], ast.Constant)  # what the extractor takes
+                if literal and getattr(name, "id", "") in DEFAULT_KEYWORDS:
+                    hidden.append(f"{path.relative_to(ROOT)}:{inner.lineno}")
+    assert not hidden, f"move the call out of the f-string: {hidden}"

@@ -212,7 +212,6 @@ def share_buttons(url: str, title: str, *, key: str) -> None:
         f"<span>{html.escape(label)}</span></a>"
         for network, label, href in share_targets(url, title)
     )
-    st.html(
-        _SHARE_CSS + f'<nav class="tp-share" aria-label="{html.escape(_("Share"))}">{links}</nav>'
-    )
+    share = html.escape(_("Share"))
+    st.html(_SHARE_CSS + f'<nav class="tp-share" aria-label="{share}">{links}</nav>')
     copy_box(url, key=key, label=_("Copy link"))
