@@ -3,7 +3,8 @@
 The colours are the ones in ``.streamlit/config.toml`` (Streamlit's own widgets use those); this
 module adds what the theme cannot express: the hero header, cards keyed by container ``key``
 (Streamlit gives a keyed container the CSS class ``st-key-<key>``), status badges, the empty
-state, and a font stack with a Devanagari fallback so Hindi never renders as boxes.
+state, and a font stack with the shipped Indic web fonts so no interface language renders
+as boxes.
 
 Text a creator typed (a script, a title, a display name) is shown inert: :func:`script_excerpt`,
 :func:`meta_line`, :func:`plain_caption` and :func:`plain_title` pass it through :func:`inert`,
@@ -29,10 +30,12 @@ BACKGROUNDS = ("#FBFAF7", "#F3F1FB", "#F1EEF8", "#FFFFFF")  # page, sidebar, wid
 # The hero banner: white text on a gradient whose every stop keeps >= 4.5:1 with white.
 HERO_STOPS = ("#5B4CF0", "#6A4BE0", "#9B3F9E")
 
+# The Noto Sans families of the Indic scripts are the web fonts shipped in static/fonts and
+# declared in config.toml ([[theme.fontFaces]]): available on every device.
 FONT_STACK = (
-    '"Source Sans", "Source Sans Pro", "Noto Sans", "Noto Sans Devanagari", "Mukta", '
-    '"Nirmala UI", "Mangal", "Kohinoor Devanagari", system-ui, -apple-system, "Segoe UI", '
-    "Roboto, sans-serif"
+    '"Source Sans", "Source Sans Pro", "Noto Sans Devanagari", "Noto Sans Tamil", '
+    '"Noto Sans Telugu", "Noto Sans Bengali", "Noto Sans", "Mukta", "Nirmala UI", "Mangal", '
+    '"Kohinoor Devanagari", system-ui, -apple-system, "Segoe UI", Roboto, sans-serif'
 )
 
 # status -> (background, text colour)
