@@ -205,38 +205,80 @@ def _press_and_wait(page, key: str) -> None:
     wait_for_app(page)
 
 
+# Every page in English; Hindi on the pages it had; each newer language on the pages with the
+# most text (create, help, account) and one more page each, so every page is seen in at least
+# one Indic script while the suite stays a few minutes long.
+A11Y_CASES: list[tuple[str, str, str, dict[str, int]]] = [
+    ("create-laptop", "/", "en", LAPTOP),
+    ("create-phone", "/", "en", PHONE),
+    ("videos-laptop", "/videos", "en", LAPTOP),
+    ("credits-phone", "/credits", "en", PHONE),
+    ("receipts-laptop", "/receipts", "en", LAPTOP),
+    ("account-phone", "/account", "en", PHONE),
+    ("help-laptop", "/help", "en", LAPTOP),
+    ("legal-phone", "/legal", "en", PHONE),
+    ("health-laptop", "/health", "en", LAPTOP),
+    ("outbox-laptop", "/outbox", "en", LAPTOP),
+    ("launch-laptop", "/launch", "en", LAPTOP),
+    ("support-laptop", "/support_admin", "en", LAPTOP),
+    ("share-gone-phone", "/share", "en", PHONE),
+    ("create-hindi", "/", "hi", LAPTOP),
+    ("videos-hindi-phone", "/videos", "hi", PHONE),
+    ("credits-hindi", "/credits", "hi", LAPTOP),
+    ("account-hindi", "/account", "hi", LAPTOP),
+    ("help-hindi-phone", "/help", "hi", PHONE),
+    # The terms and privacy notice exist in English and Hindi only (services/legal_templates:
+    # legal text is translated by a lawyer, not in the catalogs); other languages show English.
+    ("legal-hindi", "/legal", "hi", LAPTOP),
+]
+_ONE_MORE_PAGE = {"ta": "/videos", "te": "/credits", "bn": "/receipts", "mr": "/videos"}
+for _i, (_lang, _extra) in enumerate(_ONE_MORE_PAGE.items()):
+    A11Y_CASES += [
+        (f"create-{_lang}", "/", _lang, PHONE if _i % 2 else LAPTOP),
+        (f"help-{_lang}", "/help", _lang, LAPTOP if _i % 2 else PHONE),
+        (f"account-{_lang}", "/account", _lang, PHONE),
+        (f"{_extra.strip('/')}-{_lang}", _extra, _lang, LAPTOP),
+    ]
+# The script each translated page is mostly written in (checked so that axe really ran on
+# the translation, not on an English fallback).
+SCRIPT_BLOCKS = {
+    "hi": (0x0900, 0x0980),
+    "mr": (0x0900, 0x0980),
+    "ta": (0x0B80, 0x0C00),
+    "te": (0x0C00, 0x0C80),
+    "bn": (0x0980, 0x0A00),
+}
+
+
+def test_axe_cases_cover_every_page_and_language() -> None:
+    import i18n
+
+    assert {lang for _, _, lang, _ in A11Y_CASES} == set(i18n.UI_LANGUAGES)
+    pages = {path for _, path, _, _ in A11Y_CASES}
+    views = {p.stem for p in (ROOT / "views").glob("*.py") if not p.stem.startswith("_")}
+    views -= {"signin"}  # "/" when guests are off; this server lets guests in
+    assert {"/" if v == "create" else f"/{v}" for v in views} <= pages
+
+
+def _assert_in_script(page, lang: str) -> None:
+    """Most letters on the page are in ``lang``'s script (brand names, MP4 etc. stay Latin)."""
+    if lang == "en":
+        return
+    lo, hi = SCRIPT_BLOCKS[lang]
+    letters = page.evaluate(
+        "() => [...document.querySelector('[data-testid=stMain]').innerText]"
+        ".filter(c => /\\p{L}/u.test(c)).map(c => c.codePointAt(0))"
+    )
+    share = sum(lo <= c < hi for c in letters) / max(1, len(letters))
+    assert share > 0.5, f"only {share:.0%} of the page's letters are in the {lang} script"
+
+
 @browser
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("path", "lang", "viewport"),
-    [
-        ("/", "en", LAPTOP),
-        ("/videos", "en", LAPTOP),
-        ("/", "hi", LAPTOP),
-        ("/", "en", PHONE),
-        ("/videos", "hi", PHONE),
-        ("/credits", "en", PHONE),
-        ("/credits", "hi", LAPTOP),
-        ("/receipts", "en", LAPTOP),
-        ("/account", "en", PHONE),
-        ("/account", "hi", LAPTOP),
-        ("/health", "en", LAPTOP),
-        ("/share", "en", PHONE),
-    ],
-    ids=[
-        "create-laptop",
-        "videos-laptop",
-        "create-hindi",
-        "create-phone",
-        "videos-hindi-phone",
-        "credits-phone",
-        "credits-hindi",
-        "receipts-laptop",
-        "account-phone",
-        "account-hindi",
-        "health-laptop",
-        "share-gone-phone",
-    ],
+    [case[1:] for case in A11Y_CASES],
+    ids=[case[0] for case in A11Y_CASES],
 )
 def test_every_page_has_no_serious_violation(
     chromium, server: str, path: str, lang: str, viewport: dict[str, int]
@@ -251,6 +293,66 @@ def test_every_page_has_no_serious_violation(
         _assert_images_have_alt(page)
         # Screen readers pick their voice from <html lang>.
         expect(page.locator("html")).to_have_attribute("lang", lang)
+        _assert_in_script(page, lang)
+    finally:
+        page.context.close()
+
+
+# The language switcher names each language in its own script: drawn with the shipped fonts.
+SWITCHER_FONTS = {
+    "हिन्दी": "Noto Sans Devanagari",
+    "मराठी": "Noto Sans Devanagari",
+    "தமிழ்": "Noto Sans Tamil",
+    "తెలుగు": "Noto Sans Telugu",
+    "বাংলা": "Noto Sans Bengali",
+}
+_MEASURE = """
+async (pairs) => {
+  await document.fonts.ready;
+  const labels = [...document.querySelectorAll('[data-testid=stSidebar] [role=radiogroup] label')];
+  const out = {};
+  for (const [text, family] of pairs) {
+    const label = labels.find(l => l.innerText.trim() === text);
+    if (!label) { out[text] = null; continue; }
+    const node = label.querySelector('[data-testid=stMarkdownContainer] p') || label;
+    const style = getComputedStyle(node);
+    const range = document.createRange();
+    range.selectNodeContents(node);
+    const probe = document.createElement('span');
+    probe.textContent = text;
+    probe.style.cssText = `white-space:nowrap;font-size:${style.fontSize};` +
+      `font-weight:${style.fontWeight};font-family:"${family}"`;
+    document.body.appendChild(probe);
+    const shipped = probe.getBoundingClientRect().width;
+    probe.remove();
+    out[text] = {
+      width: range.getBoundingClientRect().width, shipped,
+      loaded: [...document.fonts].some(f => f.family === family && f.status === 'loaded'),
+      fetched: performance.getEntriesByType('resource').some(
+        e => e.name.includes('/app/static/fonts/' + family.toLowerCase().replaceAll(' ', '-'))),
+    };
+  }
+  return out;
+}
+"""
+
+
+@browser
+@pytest.mark.slow
+def test_indic_scripts_are_drawn_with_the_shipped_web_fonts(chromium, server: str) -> None:
+    """Without these fonts a device that has none for a script shows boxes (this machine has
+    no Devanagari, Tamil, Telugu or Bengali font installed): each name in the switcher must be
+    drawn with the matching Noto Sans face served from /app/static/fonts."""
+    page = _page(chromium, LAPTOP)
+    try:
+        page.goto(f"{server}/?lang=ta")
+        wait_for_app(page)
+        found = page.evaluate(_MEASURE, list(SWITCHER_FONTS.items()))
+        for text, family in SWITCHER_FONTS.items():
+            got = found[text]
+            assert got is not None, f"{text} is not in the language switcher"
+            assert got["loaded"] and got["fetched"], f"{family} was not loaded for {text}: {got}"
+            assert abs(got["width"] - got["shipped"]) < 0.5, f"{text} not in {family}: {got}"
     finally:
         page.context.close()
 
