@@ -15,8 +15,7 @@ import ui_theme
 
 ROOT = Path(__file__).resolve().parents[1]
 FONTS = ROOT / "static" / "fonts"
-# The script of each interface language but English, as a letter that must be covered.
-SCRIPT_SAMPLE = {"hi": "ह", "mr": "म", "ta": "த", "te": "త", "bn": "ব"}
+# The shipped family that draws each interface language but English.
 FAMILY_OF = {
     "hi": "Noto Sans Devanagari",
     "mr": "Noto Sans Devanagari",
@@ -35,14 +34,6 @@ def _faces() -> list[dict]:
     return list(_config()["theme"]["fontFaces"])
 
 
-def _covers(unicode_range: str, char: str) -> bool:
-    for part in unicode_range.split(","):
-        lo, _, hi = part.strip().removeprefix("U+").partition("-")
-        if int(lo, 16) <= ord(char) <= int(hi or lo, 16):
-            return True
-    return False
-
-
 def test_every_face_is_a_shipped_woff2_served_by_streamlit() -> None:
     config = _config()
     assert config["server"]["enableStaticServing"] is True  # ./static -> /app/static/
@@ -59,12 +50,12 @@ def test_every_face_is_a_shipped_woff2_served_by_streamlit() -> None:
 
 def test_each_ui_script_has_a_regular_and_a_bold_face_in_the_font_stacks() -> None:
     theme = _config()["theme"]
-    assert set(SCRIPT_SAMPLE) == set(i18n.UI_LANGUAGES) - {"en"}
-    for lang, char in SCRIPT_SAMPLE.items():
-        family = FAMILY_OF[lang]
+    assert set(FAMILY_OF) == set(i18n.UI_LANGUAGES) - {"en"}
+    for lang, family in FAMILY_OF.items():
         faces = [f for f in _faces() if f["family"] == family]
         assert {int(f["weight"]) for f in faces} == {400, 700}, lang
-        assert all(_covers(f["unicodeRange"], char) for f in faces), lang
+        # No unicodeRange: Chromium sometimes kept boxes after a ranged face loaded (README).
+        assert not any("unicodeRange" in f for f in faces), lang
         for stack in (theme["font"], theme["headingFont"]):
             assert family in [s.strip() for s in stack.split(",")], (lang, stack)
         assert f'"{family}"' in ui_theme.FONT_STACK  # our own HTML blocks (hero, steps)
