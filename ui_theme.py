@@ -19,8 +19,11 @@ tests/test_accessibility.py checks the constants below and runs axe-core on the 
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping
 
 import streamlit as st
+
+from i18n import DEFAULT_LANGUAGE, _, current_language
 
 PRIMARY = "#5B4CF0"
 ACCENT = "#FF7A59"  # decoration only (the progress bar's end); never behind text
@@ -111,7 +114,7 @@ _CSS = f"""
 [data-testid="stSidebar"][data-collapsed="true"] [data-testid="stSidebarContent"] {{
   visibility: hidden;
 }}
-.st-key-tp_doc_lang {{ display: none; }}
+.st-key-tp_doc_lang, .st-key-tp_widget_text {{ display: none; }}
 /* "Press Ctrl+Enter to apply" under text boxes: wrong on phones and never translated; the
    Generate button reads the box whatever its focus. */
 [data-testid="InputInstructions"] {{ display: none; }}
@@ -137,6 +140,104 @@ def set_document_language(code: str) -> None:
         raise ValueError(f"not a language code: {code!r}")
     with st.container(key="tp_doc_lang"):
         st.html(_LANG_SCRIPT.format(code=code), unsafe_allow_javascript=True)
+
+
+# Streamlit's own words inside its widgets, which it always writes in English and offers no
+# way to translate. Each entry: the element whose English words are hidden, how they are
+# hidden, where the translation is drawn (generated content) and its size (rem, as Streamlit
+# draws it).
+#   "remove": the English element is taken out (display: none) and the translation drawn by
+#     its parent, so screen readers announce only the translation (it is the parent's text).
+#   "shrink": the words are a bare text node beside other children (an icon, a link), which
+#     CSS cannot remove alone: they are drawn at size 0 and the translation drawn beside them.
+#     Chromium then names the control by the translation; the English stays in the text.
+_WIDGET_TEXTS: dict[str, tuple[str, str, str, str]] = {
+    # "Upload" on the file uploader's button
+    "upload": (
+        '[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] > p',
+        "remove",
+        '[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"]::after',
+        "0.875rem",
+    ),
+    # "25MB per file • JPG, PNG, WEBP" beside it
+    "limits": (
+        '[data-testid="stFileUploaderDropzoneInstructions"] > div > span',
+        "remove",
+        '[data-testid="stFileUploaderDropzoneInstructions"] > div::after',
+        "0.875rem",
+    ),
+    # Camera without permission: "This app would like to use your camera." and a link
+    "camera_ask": (
+        '[data-testid="stCameraInputWebcamComponent"] p',
+        "shrink",
+        '[data-testid="stCameraInputWebcamComponent"] p::before',
+        "1rem",
+    ),
+    "camera_help": (
+        '[data-testid="stCameraInputWebcamComponent"] p a',
+        "shrink",
+        '[data-testid="stCameraInputWebcamComponent"] p a::after',
+        "1rem",
+    ),
+    # "Take Photo" under the live picture; "Clear photo" (after an icon) under the shot
+    "take": (
+        '[data-testid="stCameraInputWebcamComponent"] [data-testid="stCameraInputButton"]',
+        "shrink",
+        '[data-testid="stCameraInputWebcamComponent"] [data-testid="stCameraInputButton"]::after',
+        "1rem",
+    ),
+    "clear": (
+        '[data-testid="stCameraInput"] > [data-testid="stCameraInputButton"] > span',
+        "shrink",
+        '[data-testid="stCameraInput"] > [data-testid="stCameraInputButton"] > span::after',
+        "1rem",
+    ),
+}
+
+
+def _css_string(text: str) -> str:
+    """``text`` as a CSS string literal that cannot end the string or the <style> element."""
+    escaped = "".join(
+        ch if ch.isalnum() or ch in " .,:;!?()-·•/'" or ord(ch) > 127 else f"\\{ord(ch):X} "
+        for ch in text
+    )
+    return f'"{escaped}"'
+
+
+def widget_text_css(texts: Mapping[str, str]) -> str:
+    """CSS that shows ``texts`` (keys of :data:`_WIDGET_TEXTS`) in place of Streamlit's own
+    English words, as generated content (browsers draw it and include it in the accessible
+    name). The elements stay Streamlit's, with their keyboard and click behaviour."""
+    rules = []
+    for key, text in texts.items():
+        english, how, drawn, size = _WIDGET_TEXTS[key]
+        hide = "display: none" if how == "remove" else "font-size: 0 !important"
+        rules.append(f"{english} {{ {hide}; }}")
+        rules.append(f"{drawn} {{ content: {_css_string(text)}; font-size: {size}; }}")
+    rules.append(  # icons beside shrunken words keep their size
+        '[data-testid="stCameraInput"] > [data-testid="stCameraInputButton"] > span svg '
+        "{ width: 1rem; height: 1rem; margin-right: 0.25rem; }"
+    )
+    if "camera_ask" in texts:  # the link follows the sentence inside one element
+        rules.append(f"{_WIDGET_TEXTS['camera_help'][2]} {{ margin-left: 0.3em; }}")
+    return "<style>\n" + "\n".join(rules) + "\n</style>"
+
+
+def translate_streamlit_widgets(max_upload_mb: int) -> None:
+    """Put Streamlit's own widget words (uploader, camera) in the UI language; English pages
+    keep Streamlit's text as it is. ``max_upload_mb`` is the photo uploader's limit."""
+    if current_language() == DEFAULT_LANGUAGE:
+        return
+    texts = {
+        "upload": _("Upload"),
+        "limits": _("Up to {mb} MB · JPG, PNG or WebP").format(mb=max_upload_mb),
+        "camera_ask": _("This app would like to use your camera."),
+        "camera_help": _("Learn how to allow access."),
+        "take": _("Take a photo"),  # the same words as the camera tab
+        "clear": _("Clear photo"),
+    }
+    with st.container(key="tp_widget_text"):
+        st.html(widget_text_css(texts))
 
 
 def hero(title: str, promise: str) -> None:

@@ -555,3 +555,83 @@ def test_create_flow_with_the_keyboard_alone(page, server: str, tmp_path: Path) 
     _press_and_wait(page, "Enter")
     expect(dialog).to_be_hidden()
     expect(main.locator(".tp-title")).to_have_count(2)  # the made and the cancelled video
+
+
+def _shown_text(locator) -> str:
+    """What a person sees in an element: its ::before, its visible text, its ::after."""
+    return locator.evaluate(
+        """el => {
+          const part = p => { const c = getComputedStyle(el, p).content;
+            return c && c !== 'none' && c !== 'normal' ? JSON.parse(c) : ''; };
+          const own = getComputedStyle(el).visibility === 'hidden' ||
+            parseFloat(getComputedStyle(el).fontSize) === 0 ? '' : el.innerText;
+          return (part('::before') + own + part('::after')).trim();
+        }"""
+    )
+
+
+@browser
+@pytest.mark.slow
+def test_streamlit_widget_words_follow_the_ui_language(chromium, server: str) -> None:
+    """Streamlit writes "Upload", "25MB per file", "Take Photo", "Clear photo" and its camera
+    prompt in English only; a Hindi page shows (and announces) them in Hindi, an English page
+    keeps Streamlit's words. (The camera's words are bare text beside other children: CSS can
+    shrink them but not take them out of the accessibility tree, so a screen reader hears
+    "Take Photo फ़ोटो खींचें"; the uploader's are replaced outright.)"""
+    from playwright.sync_api import expect
+
+    page = _page(chromium, PHONE)
+    try:
+        page.goto(f"{server}/?lang=en")
+        wait_for_app(page)
+        dropzone = page.get_by_test_id("stFileUploaderDropzone")
+        expect(dropzone.get_by_role("button", name="Upload", exact=True)).to_be_visible()
+        assert _shown_text(dropzone.locator("button [data-testid=stMarkdownContainer]")) == "Upload"
+
+        page.goto(f"{server}/?lang=hi")
+        wait_for_app(page)
+        button = dropzone.get_by_role("button", name="अपलोड करें", exact=True)
+        expect(button).to_be_visible()
+        words = dropzone.locator("button [data-testid=stMarkdownContainer]")
+        assert _shown_text(words) == "अपलोड करें"
+        limits = page.get_by_test_id("stFileUploaderDropzoneInstructions").locator("div").first
+        assert _shown_text(limits) == "25 MB तक · JPG, PNG या WebP"
+        assert button.bounding_box()["width"] > 60  # the words take room, not zero width
+        # No permission to use a camera here: Streamlit's request, and its help link.
+        page.get_by_role("tab", name="फ़ोटो खींचें").click()
+        ask = page.get_by_test_id("stCameraInputWebcamComponent").locator("p").first
+        expect(ask).to_be_visible()
+        assert _shown_text(ask).startswith("यह ऐप आपके कैमरे का उपयोग करना चाहता है।")
+        expect(ask.get_by_role("link", name="अनुमति देने का तरीका जानें।")).to_be_visible()
+        _assert_no_violations(page, "Hindi camera tab without a camera")
+    finally:
+        page.context.close()
+
+    # A camera (Chromium's fake one): "Take Photo", then "Clear photo" under the shot.
+    fresh = chromium.browser_type.launch(
+        executable_path=str(CHROMIUM),
+        args=[
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--use-fake-device-for-media-stream",
+            "--use-fake-ui-for-media-stream",
+        ],
+    )
+    try:
+        context = fresh.new_context(viewport=PHONE, permissions=["camera"])
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        page.goto(f"{server}/?lang=hi")
+        wait_for_app(page)
+        page.get_by_role("tab", name="फ़ोटो खींचें").click()
+        take = page.get_by_role("button", name="फ़ोटो खींचें")
+        expect(take).to_be_enabled()
+        assert _shown_text(take) == "फ़ोटो खींचें"
+        take.click()
+        clear = page.get_by_role("button", name="फ़ोटो हटाएँ")  # "Clear photo फ़ोटो हटाएँ"
+        expect(clear).to_be_visible()
+        assert _shown_text(clear.locator("span")) == "फ़ोटो हटाएँ"
+        expect(clear.locator("svg")).to_be_visible()  # the icon beside the words stays
+    finally:
+        fresh.close()

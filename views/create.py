@@ -52,6 +52,7 @@ def _stage(source_id: str, data: bytes) -> None:
 
 
 def _photo_input(max_mb: int) -> Any:
+    ui_theme.translate_streamlit_widgets(max_mb)  # Streamlit's "Upload", "Take Photo"...
     uploader = {
         "label": _("Portrait photo (JPG, PNG or WebP, up to {mb} MB)").format(mb=max_mb),
         "type": ["jpg", "jpeg", "png", "webp"],
