@@ -148,15 +148,18 @@ def set_document_language(code: str) -> None:
 # draws it).
 #   "remove": the English element is taken out (display: none) and the translation drawn by
 #     its parent, so screen readers announce only the translation (it is the parent's text).
-#   "shrink": the words are a bare text node beside other children (an icon, a link), which
-#     CSS cannot remove alone: they are drawn at size 0 and the translation drawn beside them.
-#     Chromium then names the control by the translation; the English stays in the text.
+#   "shrink": the words are drawn at size 0 and the translation beside them: for a bare text
+#     node beside other children (an icon, a link), which CSS cannot remove alone, and for
+#     buttons. A screen reader then hears both ("Upload अपलोड करें").
 _WIDGET_TEXTS: dict[str, tuple[str, str, str, str]] = {
     # "Upload" on the file uploader's button
+    # (shrunk, not removed: axe-core ignores generated content, so a button whose only
+    # words are generated fails its button-name rule)
     "upload": (
-        '[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] > p',
-        "remove",
-        '[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"]::after',
+        '[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p',
+        "shrink",
+        '[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] '
+        "p::after",
         "0.875rem",
     ),
     # "25MB per file • JPG, PNG, WEBP" beside it

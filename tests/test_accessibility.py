@@ -575,9 +575,9 @@ def _shown_text(locator) -> str:
 def test_streamlit_widget_words_follow_the_ui_language(chromium, server: str) -> None:
     """Streamlit writes "Upload", "25MB per file", "Take Photo", "Clear photo" and its camera
     prompt in English only; a Hindi page shows (and announces) them in Hindi, an English page
-    keeps Streamlit's words. (The camera's words are bare text beside other children: CSS can
-    shrink them but not take them out of the accessibility tree, so a screen reader hears
-    "Take Photo फ़ोटो खींचें"; the uploader's are replaced outright.)"""
+    keeps Streamlit's words. (CSS shrinks the English words but cannot take them out of the
+    accessibility tree without leaving axe a button with no text: a screen reader hears
+    "Upload अपलोड करें", "Take Photo फ़ोटो खींचें".)"""
     from playwright.sync_api import expect
 
     page = _page(chromium, PHONE)
@@ -586,13 +586,15 @@ def test_streamlit_widget_words_follow_the_ui_language(chromium, server: str) ->
         wait_for_app(page)
         dropzone = page.get_by_test_id("stFileUploaderDropzone")
         expect(dropzone.get_by_role("button", name="Upload", exact=True)).to_be_visible()
-        assert _shown_text(dropzone.locator("button [data-testid=stMarkdownContainer]")) == "Upload"
+        assert (
+            _shown_text(dropzone.locator("button [data-testid=stMarkdownContainer] p")) == "Upload"
+        )
 
         page.goto(f"{server}/?lang=hi")
         wait_for_app(page)
-        button = dropzone.get_by_role("button", name="अपलोड करें", exact=True)
+        button = dropzone.get_by_role("button", name="अपलोड करें")  # "Upload अपलोड करें"
         expect(button).to_be_visible()
-        words = dropzone.locator("button [data-testid=stMarkdownContainer]")
+        words = dropzone.locator("button [data-testid=stMarkdownContainer] p")
         assert _shown_text(words) == "अपलोड करें"
         limits = page.get_by_test_id("stFileUploaderDropzoneInstructions").locator("div").first
         assert _shown_text(limits) == "25 MB तक · JPG, PNG या WebP"
