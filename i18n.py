@@ -9,13 +9,14 @@ running the app needs no build step. To add or change strings::
     pybabel extract --no-location --sort-output -o locales/messages.pot \
         app_streamlit_cloud.py views ui_theme.py errors.py background_tasks.py \
         services providers payments storage web observability health_monitor.py mail
-    # add the new msgids to a .po of each language (translate hi), then:
+    # add the new msgids to a .po of each language in UI_LANGUAGES (translate all but en), then:
     python i18n.py compile
 
 Error messages are templates marked with ``N_`` where they are raised (see :mod:`errors`;
 ``N_`` is one of pybabel's default keywords), so the services and providers are extracted too;
 pages translate an error with ``_(exc.template).format(**exc.params)``, never from its English
-text. (Tests fail when code uses a msgid the catalogs lack, when a Hindi entry is empty, when
+text. (Tests fail when code uses a msgid the catalogs lack, when any msgid of the template is
+untranslated in a language of ``UI_LANGUAGES`` (each one has a test), when
 a raise site builds its message with an f-string, or when a ``.po`` and its ``.mo``
 disagree.)
 
@@ -48,10 +49,24 @@ DOMAIN = "messages"
 DEFAULT_LANGUAGE = "en"
 
 # UI language code -> (label shown in the switcher, Babel locale used for numbers and dates).
+# Everything that offers or accepts an interface language follows this table (the switcher,
+# the account page, ``accounts.update_profile``, the script language's default).
 UI_LANGUAGES: dict[str, tuple[str, str]] = {
     "en": ("English", "en_IN"),
     "hi": ("हिन्दी", "hi_IN"),
+    "ta": ("தமிழ்", "ta_IN"),
+    "te": ("తెలుగు", "te_IN"),
+    "bn": ("বাংলা", "bn_IN"),
+    "mr": ("मराठी", "mr_IN"),
 }
+
+# Digits are always the Western (Latin) ones, in every language. CLDR's default for bn and mr
+# is native digits (০১২, ०१२); we choose otherwise on purpose: prices and credit counts read the
+# same on every page and in payment receipts (which are Latin-digit everywhere in India), they
+# match what creators type (inputs are parsed as Latin digits), and the gateways, invoices
+# and support speak in them. Babel's formatters already default to ``latn``; the formatters
+# here name it so a Babel change cannot switch it silently.
+NUMBERING_SYSTEM = "latn"
 
 _locale_getter: Callable[[], str] = lambda: DEFAULT_LANGUAGE  # noqa: E731
 
@@ -104,7 +119,7 @@ _ = gettext_
 def format_number(value: float, *, decimals: int = 0, language: str | None = None) -> str:
     """Grouped the locale's way (``12,34,567`` in India); ``decimals`` places at most."""
     rounded = round(value, decimals) if decimals else round(value)
-    return format_decimal(rounded, locale=babel_locale(language))
+    return format_decimal(rounded, locale=babel_locale(language), numbering_system=NUMBERING_SYSTEM)
 
 
 def _zone(tz_name: str | None) -> dt.tzinfo:

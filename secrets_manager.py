@@ -92,7 +92,8 @@ def _check_http_url(cls: type, value: str | None) -> str | None:
 class AppSettings(_Section):
     environment: Literal["development", "production"] = "development"
     name: str = "TalkingPhoto"
-    default_locale: Literal["en", "hi"] = "en"
+    # The interface languages (i18n.UI_LANGUAGES; a test keeps the two lists equal).
+    default_locale: Literal["en", "hi", "ta", "te", "bn", "mr"] = "en"
     base_url: str = "http://localhost:8501"
     data_dir: Path = Path("data")
 

@@ -3,7 +3,8 @@
 The colours are the ones in ``.streamlit/config.toml`` (Streamlit's own widgets use those); this
 module adds what the theme cannot express: the hero header, cards keyed by container ``key``
 (Streamlit gives a keyed container the CSS class ``st-key-<key>``), status badges, the empty
-state, and a font stack with a Devanagari fallback so Hindi never renders as boxes.
+state, and a font stack with the shipped Indic web fonts so no interface language renders
+as boxes.
 
 Text a creator typed (a script, a title, a display name) is shown inert: :func:`script_excerpt`,
 :func:`meta_line`, :func:`plain_caption` and :func:`plain_title` pass it through :func:`inert`,
@@ -18,8 +19,11 @@ tests/test_accessibility.py checks the constants below and runs axe-core on the 
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping
 
 import streamlit as st
+
+from i18n import DEFAULT_LANGUAGE, _, current_language
 
 PRIMARY = "#5B4CF0"
 ACCENT = "#FF7A59"  # decoration only (the progress bar's end); never behind text
@@ -29,10 +33,12 @@ BACKGROUNDS = ("#FBFAF7", "#F3F1FB", "#F1EEF8", "#FFFFFF")  # page, sidebar, wid
 # The hero banner: white text on a gradient whose every stop keeps >= 4.5:1 with white.
 HERO_STOPS = ("#5B4CF0", "#6A4BE0", "#9B3F9E")
 
+# The Noto Sans families of the Indic scripts are the web fonts shipped in static/fonts and
+# declared in config.toml ([[theme.fontFaces]]): available on every device.
 FONT_STACK = (
-    '"Source Sans", "Source Sans Pro", "Noto Sans", "Noto Sans Devanagari", "Mukta", '
-    '"Nirmala UI", "Mangal", "Kohinoor Devanagari", system-ui, -apple-system, "Segoe UI", '
-    "Roboto, sans-serif"
+    '"Source Sans", "Source Sans Pro", "Noto Sans Devanagari", "Noto Sans Tamil", '
+    '"Noto Sans Telugu", "Noto Sans Bengali", "Noto Sans", "Mukta", "Nirmala UI", "Mangal", '
+    '"Kohinoor Devanagari", system-ui, -apple-system, "Segoe UI", Roboto, sans-serif'
 )
 
 # status -> (background, text colour)
@@ -108,7 +114,7 @@ _CSS = f"""
 [data-testid="stSidebar"][data-collapsed="true"] [data-testid="stSidebarContent"] {{
   visibility: hidden;
 }}
-.st-key-tp_doc_lang {{ display: none; }}
+.st-key-tp_doc_lang, .st-key-tp_widget_text {{ display: none; }}
 /* "Press Ctrl+Enter to apply" under text boxes: wrong on phones and never translated; the
    Generate button reads the box whatever its focus. */
 [data-testid="InputInstructions"] {{ display: none; }}
@@ -134,6 +140,107 @@ def set_document_language(code: str) -> None:
         raise ValueError(f"not a language code: {code!r}")
     with st.container(key="tp_doc_lang"):
         st.html(_LANG_SCRIPT.format(code=code), unsafe_allow_javascript=True)
+
+
+# Streamlit's own words inside its widgets, which it always writes in English and offers no
+# way to translate. Each entry: the element whose English words are hidden, how they are
+# hidden, where the translation is drawn (generated content) and its size (rem, as Streamlit
+# draws it).
+#   "remove": the English element is taken out (display: none) and the translation drawn by
+#     its parent, so screen readers announce only the translation (it is the parent's text).
+#   "shrink": the words are drawn at size 0 and the translation beside them: for a bare text
+#     node beside other children (an icon, a link), which CSS cannot remove alone, and for
+#     buttons. A screen reader then hears both ("Upload अपलोड करें").
+_WIDGET_TEXTS: dict[str, tuple[str, str, str, str]] = {
+    # "Upload" on the file uploader's button
+    # (shrunk, not removed: axe-core ignores generated content, so a button whose only
+    # words are generated fails its button-name rule)
+    "upload": (
+        '[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p',
+        "shrink",
+        '[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] '
+        "p::after",
+        "0.875rem",
+    ),
+    # "25MB per file • JPG, PNG, WEBP" beside it
+    "limits": (
+        '[data-testid="stFileUploaderDropzoneInstructions"] > div > span',
+        "remove",
+        '[data-testid="stFileUploaderDropzoneInstructions"] > div::after',
+        "0.875rem",
+    ),
+    # Camera without permission: "This app would like to use your camera." and a link
+    "camera_ask": (
+        '[data-testid="stCameraInputWebcamComponent"] p',
+        "shrink",
+        '[data-testid="stCameraInputWebcamComponent"] p::before',
+        "1rem",
+    ),
+    "camera_help": (
+        '[data-testid="stCameraInputWebcamComponent"] p a',
+        "shrink",
+        '[data-testid="stCameraInputWebcamComponent"] p a::after',
+        "1rem",
+    ),
+    # "Take Photo" under the live picture; "Clear photo" (after an icon) under the shot
+    "take": (
+        '[data-testid="stCameraInputWebcamComponent"] [data-testid="stCameraInputButton"]',
+        "shrink",
+        '[data-testid="stCameraInputWebcamComponent"] [data-testid="stCameraInputButton"]::after',
+        "1rem",
+    ),
+    "clear": (
+        '[data-testid="stCameraInput"] > [data-testid="stCameraInputButton"] > span',
+        "shrink",
+        '[data-testid="stCameraInput"] > [data-testid="stCameraInputButton"] > span::after',
+        "1rem",
+    ),
+}
+
+
+def _css_string(text: str) -> str:
+    """``text`` as a CSS string literal that cannot end the string or the <style> element."""
+    escaped = "".join(
+        ch if ch.isalnum() or ch in " .,:;!?()-·•/'" or ord(ch) > 127 else f"\\{ord(ch):X} "
+        for ch in text
+    )
+    return f'"{escaped}"'
+
+
+def widget_text_css(texts: Mapping[str, str]) -> str:
+    """CSS that shows ``texts`` (keys of :data:`_WIDGET_TEXTS`) in place of Streamlit's own
+    English words, as generated content (browsers draw it and include it in the accessible
+    name). The elements stay Streamlit's, with their keyboard and click behaviour."""
+    rules = []
+    for key, text in texts.items():
+        english, how, drawn, size = _WIDGET_TEXTS[key]
+        hide = "display: none" if how == "remove" else "font-size: 0 !important"
+        rules.append(f"{english} {{ {hide}; }}")
+        rules.append(f"{drawn} {{ content: {_css_string(text)}; font-size: {size}; }}")
+    rules.append(  # icons beside shrunken words keep their size
+        '[data-testid="stCameraInput"] > [data-testid="stCameraInputButton"] > span svg '
+        "{ width: 1rem; height: 1rem; margin-right: 0.25rem; }"
+    )
+    if "camera_ask" in texts:  # the link follows the sentence inside one element
+        rules.append(f"{_WIDGET_TEXTS['camera_help'][2]} {{ margin-left: 0.3em; }}")
+    return "<style>\n" + "\n".join(rules) + "\n</style>"
+
+
+def translate_streamlit_widgets(max_upload_mb: int) -> None:
+    """Put Streamlit's own widget words (uploader, camera) in the UI language; English pages
+    keep Streamlit's text as it is. ``max_upload_mb`` is the photo uploader's limit."""
+    if current_language() == DEFAULT_LANGUAGE:
+        return
+    texts = {
+        "upload": _("Upload"),
+        "limits": _("Up to {mb} MB · JPG, PNG or WebP").format(mb=max_upload_mb),
+        "camera_ask": _("This app would like to use your camera."),
+        "camera_help": _("Learn how to allow access."),
+        "take": _("Take a photo"),  # the same words as the camera tab
+        "clear": _("Clear photo"),
+    }
+    with st.container(key="tp_widget_text"):
+        st.html(widget_text_css(texts))
 
 
 def hero(title: str, promise: str) -> None:

@@ -19,7 +19,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from babel.numbers import format_currency
 
 from errors import N_, PaymentError
-from i18n import babel_locale, normalize_language
+from i18n import DEFAULT_LANGUAGE, NUMBERING_SYSTEM, babel_locale, normalize_language
 from secrets_manager import CreditPack, Settings, get_settings
 
 CURRENCIES: tuple[str, ...] = ("INR", "USD")
@@ -87,19 +87,32 @@ def get_pack(pack_id: str, settings: Settings | None = None) -> Pack:
     raise PaymentError(N_("That credit pack is not on sale."))
 
 
+# Indian grouping (12,34,567.00) in every UI language: CLDR gives it to en_IN, hi_IN, ta_IN,
+# te_IN and bn_IN but not to mr_IN (``¤#,##0.00``), and one price must read the same on
+# every page.
+MONEY_PATTERN = "¤#,##,##0.00"
+
+
 def format_money(amount_minor: int, currency: str, language: str | None = None) -> str:
-    """``₹1,499.00`` / ``$19.99`` in the page's locale (Indian digit grouping for INR)."""
-    return format_currency(Decimal(amount_minor) / 100, currency, locale=babel_locale(language))
+    """``₹1,499.00`` / ``$19.99`` in the page's locale (Indian digit grouping, Latin digits)."""
+    return format_currency(
+        Decimal(amount_minor) / 100,
+        currency,
+        format=MONEY_PATTERN,
+        locale=babel_locale(language),
+        numbering_system=NUMBERING_SYSTEM,
+    )
 
 
 def default_currency(
     language: str | None, browser_locale: str | None = None, saved: str | None = None
 ) -> str:
-    """The currency to show first: the saved choice, else INR for Hindi or an Indian
-    browser locale (``en-IN``), else USD."""
+    """The currency to show first: the saved choice, else INR for an Indian-language UI
+    (Hindi, Tamil, ...: every UI language but English) or an Indian browser locale
+    (``en-IN``), else USD."""
     if saved in CURRENCIES:
         return str(saved)
-    if normalize_language(language) == "hi":
+    if normalize_language(language) != DEFAULT_LANGUAGE:
         return "INR"
     if isinstance(browser_locale, str):
         parts = browser_locale.replace("_", "-").split("-")

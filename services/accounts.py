@@ -56,6 +56,7 @@ from db.models import (
 )
 from db.session import read_scope, session_scope
 from errors import N_, AccountError, AuthError, InvalidToken, RateLimited, SignupError
+from i18n import UI_LANGUAGES
 from mail import templates
 from secrets_manager import get_settings
 from services import audit, credits, ratelimit, tokens
@@ -577,7 +578,7 @@ def update_profile(
         if display_name is not None:
             user.display_name = _clean_name(display_name, user.email)
         if locale is not None:
-            if locale not in ("en", "hi"):
+            if locale not in UI_LANGUAGES:
                 raise AccountError(N_("That language is not available."))
             user.locale = locale
         if currency is not None:

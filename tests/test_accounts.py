@@ -150,6 +150,23 @@ def test_profile_updates(accounts_env: Callable[..., None]) -> None:
         accounts.update_profile(user.id, currency="EUR")
 
 
+@pytest.mark.parametrize("lang", ["ta", "te", "bn", "mr"])
+def test_every_ui_language_can_be_saved(accounts_env: Callable[..., None], lang: str) -> None:
+    user = accounts.sign_up(f"{lang}@example.com", PASSWORD)
+    assert accounts.update_profile(user.id, locale=lang).locale == lang
+
+
+def test_a_language_the_ui_lacks_is_refused_and_nothing_changes(
+    accounts_env: Callable[..., None],
+) -> None:
+    user = accounts.sign_up("kavya@example.com", PASSWORD)
+    accounts.update_profile(user.id, locale="ta")
+    for bad in ("kn", "TA", "ta_IN", ""):
+        with pytest.raises(AccountError, match="language is not available"):
+            accounts.update_profile(user.id, locale=bad)
+    assert accounts.get_user(user.id).locale == "ta"
+
+
 # ----------------------------------------------------------------------------------- guests
 
 

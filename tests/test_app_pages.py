@@ -259,6 +259,31 @@ def test_language_comes_back_from_the_url_after_a_reload(app_env: Path) -> None:
     assert at.sidebar.radio(key="ui_lang").value == "hi"
 
 
+@pytest.mark.parametrize("lang", ["ta", "te", "bn", "mr"])
+def test_script_language_follows_a_new_ui_language_when_a_voice_speaks_it(
+    app_env: Path, monkeypatch: pytest.MonkeyPatch, lang: str
+) -> None:
+    from secrets_manager import reset_settings_cache
+
+    monkeypatch.setenv("TALKINGPHOTO__PROVIDERS__DEFAULT", "local")  # voices for all four
+    reset_settings_cache()
+    at = _app(lang=lang)
+    _assert_clean(at)
+    assert list(at.sidebar.radio(key="ui_lang").options) == [
+        "English", "हिन्दी", "தமிழ்", "తెలుగు", "বাংলা", "मराठी"
+    ]  # fmt: skip
+    assert at.sidebar.radio(key="ui_lang").value == lang
+    assert at.selectbox(key="language").value == lang
+    assert at.selectbox(key="voice").options, "a voice for the language is offered"
+
+
+def test_script_language_falls_back_to_english_without_a_voice(app_env: Path) -> None:
+    at = _app(lang="ta")  # the fake service speaks only en and hi
+    _assert_clean(at)
+    assert at.sidebar.radio(key="ui_lang").value == "ta"
+    assert at.selectbox(key="language").value == "en"
+
+
 def test_hindi_voices_and_sample(app_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from secrets_manager import reset_settings_cache
 

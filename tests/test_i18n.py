@@ -36,12 +36,41 @@ ERROR_SOURCES = [
     *sorted((ROOT / "web").glob("*.py")),
     *sorted((ROOT / "observability").glob("*.py")),
 ]
-DEVANAGARI = range(0x0900, 0x0980)
 PLACEHOLDER = re.compile(r"\{[^{}]*\}")  # {name} and {name:spec}
+# Every interface language, and those that are translations of the English msgids.
+LANGUAGES = list(i18n.UI_LANGUAGES)
+TRANSLATED = [lang for lang in LANGUAGES if lang != i18n.DEFAULT_LANGUAGE]
+# The Unicode block each translation is written in (technical words such as MP4 may stay
+# Latin, but every sentence has letters of its script).
+SCRIPT_BLOCKS = {
+    "hi": ("Devanagari", range(0x0900, 0x0980)),
+    "mr": ("Devanagari", range(0x0900, 0x0980)),
+    "ta": ("Tamil", range(0x0B80, 0x0C00)),
+    "te": ("Telugu", range(0x0C00, 0x0C80)),
+    "bn": ("Bengali", range(0x0980, 0x0A00)),
+}
+
+
+def _pot_ids() -> set[str | tuple[str, ...]]:
+    with (ROOT / "locales" / "messages.pot").open("rb") as fh:
+        pot = read_po(fh)
+    return {m.id if isinstance(m.id, str) else tuple(m.id) for m in pot if m.id}
 
 
 def _po(lang: str):
+    """``lang``'s merged catalog; a clear failure (language, how many msgids) when it has none."""
+    if not (ROOT / "locales" / lang / "LC_MESSAGES" / "messages.po").is_file():
+        pytest.fail(
+            f"{lang}: no catalog (locales/{lang}/LC_MESSAGES/messages.po is missing): "
+            f"all {len(_pot_ids())} msgids of locales/messages.pot are untranslated"
+        )
     return i18n.load_catalog(lang)
+
+
+def test_every_ui_language_has_a_script_block_and_a_babel_locale() -> None:
+    assert set(TRANSLATED) == set(SCRIPT_BLOCKS)
+    for lang, (_label, locale) in i18n.UI_LANGUAGES.items():
+        assert locale == f"{lang}_IN"
 
 
 def _extract(paths: list[Path]) -> set[str | tuple[str, ...]]:
@@ -58,32 +87,48 @@ def _ids_used_in_code() -> set[str | tuple[str, ...]]:
     return _extract(UI_SOURCES + ERROR_SOURCES)
 
 
-def test_code_uses_strings_from_the_catalog() -> None:
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_code_uses_strings_from_the_catalog(lang: str) -> None:
     used = _ids_used_in_code()
     assert len(used) > 50  # the extractor really found the pages' strings
-    for lang in ("en", "hi"):
-        catalog = _po(lang)
-        known = {m.id if isinstance(m.id, str) else tuple(m.id) for m in catalog if m.id}
-        missing = used - known
-        assert not missing, f"{lang}: msgids used in code but missing from the catalog: {missing}"
+    catalog = _po(lang)
+    known = {m.id if isinstance(m.id, str) else tuple(m.id) for m in catalog if m.id}
+    missing = used - known
+    assert not missing, (
+        f"{lang}: {len(missing)} msgids used in code are missing from the catalog: "
+        f"{sorted(map(str, missing))[:5]}"
+    )
 
 
-def test_hindi_is_complete_and_in_devanagari() -> None:
-    for message in _po("hi"):
-        if not message.id:
-            continue
+@pytest.mark.parametrize("lang", TRANSLATED)
+def test_translation_is_complete_and_in_its_script(lang: str) -> None:
+    """Every msgid of the template is translated (not empty, not fuzzy) in ``lang``'s
+    script; the failure names the language and counts what is left."""
+    name, block = SCRIPT_BLOCKS[lang]
+    catalog = _po(lang)
+    entries = {m.id if isinstance(m.id, str) else tuple(m.id): m for m in catalog if m.id}
+    pot = _pot_ids()
+    untranslated = sorted(str(i) for i in pot - set(entries))
+    wrong_script = []
+    for msgid, message in entries.items():
         strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        if "fuzzy" in message.flags or not all(strings):
+            untranslated.append(str(msgid))
+            continue
         for text in strings:
-            assert text, f"empty Hindi translation for {message.id!r}"
-            assert "fuzzy" not in message.flags
-            letters = [c for c in text if c.isalpha()]
-            # Technical words (MP4, JPG) may stay Latin, but every sentence is Hindi.
-            assert any(ord(c) in DEVANAGARI for c in letters), f"not Hindi: {text!r}"
+            if not any(ord(c) in block for c in text if c.isalpha()):
+                wrong_script.append(text)
+    assert not untranslated, (
+        f"{lang}: {len(untranslated)} of {len(pot)} msgids untranslated (missing, empty or "
+        f"fuzzy), e.g. {untranslated[:3]}"
+    )
+    assert not wrong_script, f"{lang}: {len(wrong_script)} not in {name}: {wrong_script[:3]}"
 
 
-def test_placeholders_survive_translation() -> None:
+@pytest.mark.parametrize("lang", TRANSLATED)
+def test_placeholders_survive_translation(lang: str) -> None:
     checked = 0
-    for message in _po("hi"):
+    for message in _po(lang):
         if not message.id:
             continue
         ids = message.id if isinstance(message.id, tuple) else (message.id,)
@@ -172,13 +217,16 @@ def test_raise_sites_pass_the_params_their_template_names() -> None:
     assert checked > 30
 
 
-def test_every_error_template_has_hindi() -> None:
+@pytest.mark.parametrize("lang", TRANSLATED)
+def test_every_error_template_is_translated(lang: str) -> None:
     templates = _extract(ERROR_SOURCES)
     assert "The photo is {size:.1f} MB; the limit is {limit:g} MB." in templates
-    hindi = {(m.id if isinstance(m.id, str) else tuple(m.id)): m.string for m in _po("hi") if m.id}
+    strings = {
+        (m.id if isinstance(m.id, str) else tuple(m.id)): m.string for m in _po(lang) if m.id
+    }
     for template in templates:
-        translated = hindi.get(template)
-        assert translated and translated != template, f"no Hindi for {template!r}"
+        translated = strings.get(template)
+        assert translated and translated != template, f"{lang}: no translation for {template!r}"
         # A plural (services say "for {n} days" too) has a form per number, each filled alike.
         forms = translated if isinstance(translated, tuple) else (translated,)
         wanted = template[-1] if isinstance(template, tuple) else template
@@ -186,13 +234,15 @@ def test_every_error_template_has_hindi() -> None:
             assert form and set(PLACEHOLDER.findall(form)) == set(PLACEHOLDER.findall(wanted))
 
 
-@pytest.mark.parametrize("lang", ["en", "hi"])
+@pytest.mark.parametrize("lang", LANGUAGES)
 def test_compiled_mo_matches_po(lang: str) -> None:
     """The committed .mo is what the .po compiles to (run `python i18n.py compile`)."""
     catalog = _po(lang)
     fresh = io.BytesIO()
     write_mo(fresh, catalog, use_fuzzy=False)
-    committed = (ROOT / "locales" / lang / "LC_MESSAGES" / "messages.mo").read_bytes()
+    mo_path = ROOT / "locales" / lang / "LC_MESSAGES" / "messages.mo"
+    assert mo_path.is_file(), f"{lang}: {mo_path} is missing; run `python i18n.py compile`"
+    committed = mo_path.read_bytes()
     assert (
         gettext.GNUTranslations(io.BytesIO(committed))._catalog
         == gettext.GNUTranslations(io.BytesIO(fresh.getvalue()))._catalog
@@ -220,6 +270,59 @@ def test_gettext_follows_the_session_language() -> None:
         i18n.set_locale_getter(lambda: i18n.DEFAULT_LANGUAGE)
 
 
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_numbers_and_dates_use_latin_digits_in_every_language(lang: str) -> None:
+    """A deliberate choice (i18n.NUMBERING_SYSTEM): CLDR's own default for Bengali and
+    Marathi is native digits; we keep the digits creators type and receipts use."""
+    assert i18n.format_number(1234567, language=lang) == "12,34,567"
+    assert i18n.format_number(2.5, decimals=1, language=lang) == "2.5"
+    when = dt.datetime(2026, 3, 5, 9, 0)
+    day = i18n.format_date(when, language=lang, tz_name="Asia/Kolkata")
+    assert day.startswith("5 ") and day.endswith("2026"), day
+    assert "2:30" in i18n.format_datetime(when, language=lang, tz_name="Asia/Kolkata")
+    # The text is the language's own (month names), except English.
+    if lang != "en":
+        _name, block = SCRIPT_BLOCKS[lang]
+        assert any(ord(c) in block for c in day), day
+
+
+def test_native_digits_are_cldrs_default_for_bengali_and_marathi() -> None:
+    """Why the numbering system is pinned, not left to the locale."""
+    from babel import Locale
+
+    assert Locale.parse("bn_IN").default_numbering_system == "beng"
+    assert Locale.parse("mr_IN").default_numbering_system == "deva"
+    assert i18n.NUMBERING_SYSTEM == "latn"
+
+
+def test_each_language_reads_its_own_catalog(tmp_path: Path, monkeypatch) -> None:
+    """End to end through gettext with a throwaway catalog per new language (built here in a
+    temp dir, never committed): the session language picks the catalog."""
+    from babel.messages.catalog import Catalog
+    from babel.messages.pofile import write_po
+
+    words = {"ta": "வீடியோவை உருவாக்கு", "te": "వీడియో చేయండి", "bn": "ভিডিও তৈরি করুন",
+             "mr": "व्हिडिओ तयार करा"}  # fmt: skip
+    for lang, text in words.items():
+        folder = tmp_path / lang / "LC_MESSAGES"
+        folder.mkdir(parents=True)
+        catalog = Catalog(locale=lang)
+        catalog.add("Generate video", text)
+        with (folder / "messages.po").open("wb") as fh:
+            write_po(fh, catalog)
+    i18n.compile_catalogs(tmp_path)
+    monkeypatch.setattr(i18n, "LOCALES_DIR", tmp_path)
+    i18n.translations.cache_clear()
+    try:
+        for lang, text in words.items():
+            i18n.set_locale_getter(lambda lang=lang: lang)
+            assert i18n._("Generate video") == text
+    finally:
+        i18n.set_locale_getter(lambda: i18n.DEFAULT_LANGUAGE)
+        monkeypatch.undo()
+        i18n.translations.cache_clear()
+
+
 def test_numbers_and_dates_follow_the_locale() -> None:
     assert i18n.format_number(1234567, language="en") == "12,34,567"  # Indian grouping
     assert i18n.format_number(1234567, language="hi") == "12,34,567"
@@ -234,7 +337,18 @@ def test_normalize_language() -> None:
     assert i18n.normalize_language("hi-IN") == "hi"
     assert i18n.normalize_language("HI") == "hi"
     assert i18n.normalize_language(None) == "en"
-    assert i18n.normalize_language("ta") == "en"
+    assert i18n.normalize_language("ta-IN") == "ta"
+    assert i18n.normalize_language("bn_IN") == "bn"
+    assert i18n.normalize_language("kn") == "en"  # Kannada is spoken, not an interface language
+
+
+def test_the_default_locale_setting_offers_every_ui_language() -> None:
+    import typing
+
+    from secrets_manager import AppSettings
+
+    annotation = AppSettings.model_fields["default_locale"].annotation
+    assert set(typing.get_args(annotation)) == set(i18n.UI_LANGUAGES)
 
 
 def test_no_translated_string_hides_inside_an_f_string() -> None:

@@ -84,6 +84,16 @@ def test_the_default_currency_follows_language_and_locale() -> None:
     assert catalog.default_currency("en", "en-US") == "USD"
     assert catalog.default_currency("en", None) == "USD"
     assert catalog.default_currency("hi", "hi-IN", saved="USD") == "USD"
+    for lang in ("ta", "te", "bn", "mr"):  # every Indian-language UI starts in rupees
+        assert catalog.default_currency(lang) == "INR", lang
+
+
+@pytest.mark.parametrize("lang", ["en", "hi", "ta", "te", "bn", "mr"])
+def test_rupee_amounts_read_with_latin_digits_in_every_ui_language(lang: str) -> None:
+    """Bengali and Marathi default to native digits in CLDR (৳১,৫০০ / ₹१,५००); prices stay in
+    the digits receipts, gateways and creators use."""
+    assert catalog.format_money(150000, "INR", lang) == "₹1,500.00"
+    assert catalog.format_money(1234567_00, "INR", lang) == "₹12,34,567.00"
 
 
 # ------------------------------------------------------------------------------- gateways

@@ -52,6 +52,7 @@ def _stage(source_id: str, data: bytes) -> None:
 
 
 def _photo_input(max_mb: int) -> Any:
+    ui_theme.translate_streamlit_widgets(max_mb)  # Streamlit's "Upload", "Take Photo"...
     uploader = {
         "label": _("Portrait photo (JPG, PNG or WebP, up to {mb} MB)").format(mb=max_mb),
         "type": ["jpg", "jpeg", "png", "webp"],
@@ -119,12 +120,20 @@ def _photo_section() -> StagedPhoto | None:
 # ---------------------------------------------------------------- script, language, voice
 
 
+def default_script_language(ui_language: str, codes: list[str]) -> str:
+    """The script language offered first: the UI language when the chosen service has a
+    voice for it (``codes``), else English, else the first language it speaks."""
+    if ui_language in codes:
+        return ui_language
+    return "en" if "en" in codes else codes[0]
+
+
 def _script_section(choice: Choice) -> tuple[str, str]:
     ui_theme.step_header(2, _("Write what they say"))
     codes = [c for c in LANGUAGES if c in choice.languages] or sorted(choice.languages) or ["en"]
     # Follow the UI language until the creator picks a language themselves.
     if not st.session_state.get("language_touched"):
-        st.session_state["language"] = "hi" if current_language() == "hi" else "en"
+        st.session_state["language"] = default_script_language(current_language(), codes)
     if st.session_state.get("language") not in codes:
         st.session_state["language"] = codes[0]
     language = st.selectbox(
