@@ -108,7 +108,7 @@ _CSS = f"""
 [data-testid="stSidebar"][data-collapsed="true"] [data-testid="stSidebarContent"] {{
   visibility: hidden;
 }}
-.st-key-tp_doc_lang {{ display: none; }}
+.st-key-tp_doc_lang, [class*="st-key-tp_scroll_"] {{ display: none; }}
 /* "Press Ctrl+Enter to apply" under text boxes: wrong on phones and never translated; the
    Generate button reads the box whatever its focus. */
 [data-testid="InputInstructions"] {{ display: none; }}

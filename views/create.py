@@ -30,6 +30,7 @@ from views._components import (
     localized_note,
     show_error,
 )
+from views._scroll import scroll_into_view
 from views._session import current_user, require_user
 
 # ---------------------------------------------------------------- photo
@@ -337,6 +338,11 @@ def main() -> None:
     user = require_user()
     ui_theme.hero("TalkingPhoto", _("Turn a portrait into a video that speaks your words."))
     busy = _job_card.job_panel(user.id)
+    if job_id := st.session_state.get("job_id"):
+        # On a phone Generate is a screen below the card: bring the card to the creator, once
+        # when the video starts and once when it is done.
+        card = "progress_card" if busy else "result_card"
+        scroll_into_view(card, f"{card}:{job_id}")
 
     # One token per rendered form: a double click or a replayed rerun returns the same job
     # (jobs.submit looks the token up) instead of creating and charging a second one.

@@ -1,0 +1,158 @@
+"""The answer to a tap is where the creator is looking (issue 15, item 4), in Debian's
+Chromium on a phone (390x844) and a laptop (1366x800) against ``streamlit run``.
+
+* Create: Generate sits below the form; after the tap the progress card, and then the result
+  card, are scrolled into view (they used to appear at the top while the view stayed at the
+  bottom).
+* Buy credits: the payment panel opens under the packs (two screens below on a phone) and is
+  brought into view; after paying, the "Payment received" banner at the top is in view.
+
+Screenshots go to the temp folder (``talkingphoto-e2e/flow-*.png``).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CHROMIUM = Path("/usr/bin/chromium")
+if not CHROMIUM.exists():
+    pytest.skip("Debian chromium is not installed (/usr/bin/chromium)", allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api")
+
+from tests.test_app_server import running_app  # noqa: E402
+from tests.test_e2e import ARTEFACTS, _loaded, _sign_up  # noqa: E402
+
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+VIEWPORTS = {
+    "phone": {
+        "viewport": {"width": 390, "height": 844},
+        "device_scale_factor": 2,
+        "is_mobile": True,
+        "has_touch": True,
+    },
+    "desktop": {"viewport": {"width": 1366, "height": 800}},
+}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Development settings with payments on and no gateway keys: the demo gateway."""
+    env = {"TALKINGPHOTO__FEATURES__ENABLE_PAYMENTS": "true"}
+    with running_app(tmp_path_factory.mktemp("flow"), env) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def portrait(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from PIL import Image
+    from skimage import data
+
+    path = tmp_path_factory.mktemp("photo") / "astronaut.jpg"
+    buf = io.BytesIO()
+    Image.fromarray(data.astronaut()).resize((1024, 1024)).save(buf, "JPEG", quality=90)
+    path.write_bytes(buf.getvalue())
+    return path
+
+
+@pytest.fixture(params=list(VIEWPORTS))
+def page(request: pytest.FixtureRequest, server: str) -> Iterator[object]:
+    """A fresh browser (its own creator) on the given screen."""
+    with sync_api.sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        context = chromium.new_context(**VIEWPORTS[request.param])
+        context.set_default_timeout(30_000)
+        page = context.new_page()
+        page.viewport_name = request.param  # type: ignore[attr-defined]
+        try:
+            yield page
+        finally:
+            chromium.close()
+
+
+def shot(page: object, name: str) -> None:
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTEFACTS / f"flow-{name}-{page.viewport_name}.png"))  # type: ignore[attr-defined]
+
+
+def top_in_view(page: object, selector: str, timeout: float = 30_000) -> None:
+    """Waits until the element's top is in the upper half of the screen (where the eye is
+    after a tap that scrolled it there), or all of it is on screen (at the page's end it can
+    go no higher); not merely a sliver of it at the bottom edge."""
+    page.wait_for_function(  # type: ignore[attr-defined]
+        """sel => { const e = document.querySelector(sel); if (!e) return false;
+                    const r = e.getBoundingClientRect();
+                    return r.height > 0 && r.top >= 0 &&
+                           (r.top < innerHeight * 0.5 || r.bottom <= innerHeight); }""",
+        arg=selector,
+        timeout=timeout,
+    )
+
+
+def upload(page: object, server: str, portrait: Path) -> None:
+    page.goto(server)  # type: ignore[attr-defined]
+    _loaded(page)
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(portrait))  # type: ignore[attr-defined]
+    sync_api.expect(page.get_by_text("Face found — ready to animate.")).to_be_visible(  # type: ignore[attr-defined]
+        timeout=60_000
+    )
+
+
+def test_progress_then_result_are_scrolled_into_view(
+    page: object, server: str, portrait: Path
+) -> None:
+    expect = sync_api.expect
+    upload(page, server, portrait)
+    box = page.get_by_role("textbox", name="Script")  # type: ignore[attr-defined]
+    expect(box).to_have_count(1)
+    box.fill("Hello from the top of the page. Where did my video go?")
+    generate = page.get_by_role("button", name="Generate video")  # type: ignore[attr-defined]
+    generate.scroll_into_view_if_needed()
+    shot(page, "create")
+    generate.click()
+    # Whichever card is showing when we look (a short clip may already be done), it is on
+    # screen; then the finished video's card is.
+    top_in_view(page, ".st-key-progress_card, .st-key-result_card", timeout=60_000)
+    if page.locator(".st-key-progress_card").count():  # type: ignore[attr-defined]
+        page.wait_for_timeout(800)  # type: ignore[attr-defined]
+        shot(page, "progress")
+    result = page.locator(".st-key-result_card")  # type: ignore[attr-defined]
+    expect(result.get_by_text("Your video is ready")).to_be_visible(timeout=180_000)
+    top_in_view(page, ".st-key-result_card")
+    page.wait_for_timeout(1500)  # type: ignore[attr-defined]
+    top_in_view(page, ".st-key-result_card", timeout=5_000)  # and it stays there
+    shot(page, "result")
+    # Not on every rerun: scrolled away, the page stays where the creator put it.
+    page.mouse.wheel(0, 2000)  # type: ignore[attr-defined]
+    page.wait_for_timeout(2500)  # type: ignore[attr-defined]
+    expect(page.locator(".st-key-result_card [data-testid='stVideo']")).not_to_be_in_viewport()  # type: ignore[attr-defined]
+
+
+def test_payment_panel_and_banner_are_scrolled_into_view(page: object, server: str) -> None:
+    expect = sync_api.expect
+    _sign_up(page, server, f"flow-{uuid.uuid4().hex[:8]}@example.com")
+    page.goto(f"{server}/credits")  # type: ignore[attr-defined]
+    _loaded(page)
+    buy = page.locator(".st-key-pack_starter").get_by_role("button", name="Buy")  # type: ignore[attr-defined]
+    buy.scroll_into_view_if_needed()
+    buy.click()
+    panel = page.locator(".st-key-checkout_panel")  # type: ignore[attr-defined]
+    expect(panel).to_be_visible()
+    top_in_view(page, ".st-key-checkout_panel")
+    page.wait_for_timeout(1500)  # type: ignore[attr-defined]
+    expect(panel).to_be_in_viewport(ratio=0.9)
+    shot(page, "checkout")
+    page.get_by_role("button", name=re.compile("Complete test payment")).click()  # type: ignore[attr-defined]
+    banner = page.get_by_text(re.compile("Payment received"))  # type: ignore[attr-defined]
+    expect(banner).to_be_visible()
+    expect(banner).to_be_in_viewport(ratio=1)
+    page.wait_for_timeout(1500)  # type: ignore[attr-defined]
+    expect(banner).to_be_in_viewport(ratio=1)
+    shot(page, "paid")
