@@ -156,3 +156,52 @@ def test_payment_panel_and_banner_are_scrolled_into_view(page: object, server: s
     page.wait_for_timeout(1500)  # type: ignore[attr-defined]
     expect(banner).to_be_in_viewport(ratio=1)
     shot(page, "paid")
+
+
+def _settled(page: object) -> None:
+    """The rerun after the last input has finished (and with it the draft's save)."""
+    page.locator(  # type: ignore[attr-defined]
+        "[data-testid='stApp'][data-test-script-state='notRunning']"
+    ).wait_for(state="attached")
+    page.wait_for_timeout(500)  # type: ignore[attr-defined]
+
+
+def test_a_reload_keeps_the_form_and_generate_starts_a_fresh_one(
+    page: object, server: str, portrait: Path
+) -> None:
+    """Issue 15, item 8: photo, script and language survive a browser reload; after
+    Generate a reload shows the video and a fresh form in the same language."""
+    expect = sync_api.expect
+    upload(page, server, portrait)
+    combo = page.get_by_role("combobox", name="Language of the script", exact=True)  # type: ignore[attr-defined]
+    combo.click()
+    page.keyboard.type("Hindi")  # type: ignore[attr-defined]
+    expect(page.get_by_role("option", name=re.compile("Hindi")).first).to_be_attached()  # type: ignore[attr-defined]
+    page.keyboard.press("Enter")  # type: ignore[attr-defined]
+    _settled(page)
+    script = "नमस्ते! यह वीडियो रीलोड के बाद भी रहना चाहिए।"
+    box = page.get_by_role("textbox", name="Script", exact=True)  # type: ignore[attr-defined]
+    box.fill(script)
+    box.press("Tab")  # the box sends its value when it loses focus
+    expect(page.get_by_text(re.compile("characters · about"))).to_be_visible()  # type: ignore[attr-defined]
+    _settled(page)
+
+    page.reload()  # type: ignore[attr-defined]
+    _loaded(page)
+    expect(page.get_by_text("Face found — ready to animate.")).to_be_visible(timeout=60_000)  # type: ignore[attr-defined]
+    expect(page.get_by_text(re.compile("Your photo from last time is kept"))).to_be_visible()  # type: ignore[attr-defined]
+    box = page.get_by_role("textbox", name="Script", exact=True)  # type: ignore[attr-defined]
+    expect(box).to_have_value(script)
+    expect(combo).to_have_value(re.compile("Hindi"))
+    shot(page, "restored")
+
+    page.get_by_role("button", name="Generate video").click()  # type: ignore[attr-defined]
+    result = page.locator(".st-key-result_card")  # type: ignore[attr-defined]
+    expect(result.get_by_text("Your video is ready")).to_be_visible(timeout=180_000)
+    _settled(page)
+    page.reload()  # type: ignore[attr-defined]
+    _loaded(page)
+    expect(result.get_by_text("Your video is ready")).to_be_visible(timeout=60_000)
+    expect(page.get_by_role("textbox", name="Script", exact=True)).to_have_value("")  # type: ignore[attr-defined]
+    expect(page.get_by_text("Face found — ready to animate.")).to_have_count(0)  # type: ignore[attr-defined]
+    expect(combo).to_have_value(re.compile("Hindi"))
