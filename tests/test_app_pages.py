@@ -270,7 +270,11 @@ def test_hindi_voices_and_sample(app_env: Path, monkeypatch: pytest.MonkeyPatch)
     assert voice.options, "Hindi voices are offered"
     at = at.button(key="play_sample").click().run()
     _assert_clean(at)
-    assert at.get("audio"), "the sample plays"
+    (audio,) = at.get("audio")
+    assert audio.proto.autoplay, "the first click plays the sample, not just shows a player"
+    at = at.run()  # any later rerun: the player stays, without starting again
+    (audio,) = at.get("audio")
+    assert not audio.proto.autoplay
 
 
 def test_input_errors_from_submit_are_shown(

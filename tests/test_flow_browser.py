@@ -205,3 +205,27 @@ def test_a_reload_keeps_the_form_and_generate_starts_a_fresh_one(
     expect(page.get_by_role("textbox", name="Script", exact=True)).to_have_value("")  # type: ignore[attr-defined]
     expect(page.get_by_text("Face found — ready to animate.")).to_have_count(0)  # type: ignore[attr-defined]
     expect(combo).to_have_value(re.compile("Hindi"))
+
+
+def test_sign_up_says_welcome(page: object, server: str) -> None:
+    """Issue 15, item 11: a new account is greeted once, on the page the creator lands on."""
+    expect = sync_api.expect
+    page.goto(f"{server}/account")  # type: ignore[attr-defined]
+    _loaded(page)
+    form = page.get_by_test_id("stForm").first  # type: ignore[attr-defined]
+    form.get_by_role("textbox", name="Your name").fill("Asha Creator")
+    form.get_by_role("textbox", name="E-mail").fill(f"hi-{uuid.uuid4().hex[:8]}@example.com")
+    form.get_by_label("Password", exact=True).and_(form.locator("input")).fill(
+        "correct horse battery staple"
+    )
+    form.get_by_role("checkbox", name=re.compile("I accept")).press("Space")
+    form.get_by_test_id("stBaseButton-primaryFormSubmit").click()
+    welcome = page.get_by_text(re.compile("Welcome to TalkingPhoto"))  # type: ignore[attr-defined]
+    expect(welcome.first).to_be_visible(timeout=15_000)
+    expect(welcome.first).to_be_in_viewport()
+    shot(page, "welcome")
+    # Once: the next visit to a page does not greet again.
+    page.goto(f"{server}/videos")  # type: ignore[attr-defined]
+    _loaded(page)
+    page.wait_for_timeout(1500)  # type: ignore[attr-defined]
+    expect(welcome).to_have_count(0)

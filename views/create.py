@@ -212,21 +212,24 @@ def _voice_section(choice: Choice, language: str) -> str | None:
     labels = {v.id: _voice_label(v) for v in sorted(found, key=lambda v: (not v.natural, v.name))}
     if st.session_state.get("voice") not in labels:
         st.session_state.pop("voice", None)  # a restored or other language's voice
-    col_voice, col_sample = st.columns([3, 2], vertical_alignment="bottom")
-    with col_voice:
-        voice_id = st.selectbox(
-            _("Voice"), options=list(labels), format_func=labels.__getitem__, key="voice"
-        )
-    with col_sample:
-        if (
-            voice_id
-            and generation.has_sample(voice_id, language)
-            and st.button(_("▶ Play sample"), key="play_sample", width="stretch")
-        ):
-            st.session_state["sample_voice"] = voice_id
+    # The whole column's width: the best voice's label ("… ✨ natural") is the longest and
+    # was cut off beside the sample button.
+    voice_id = st.selectbox(
+        _("Voice"), options=list(labels), format_func=labels.__getitem__, key="voice"
+    )
+    if (
+        voice_id
+        and generation.has_sample(voice_id, language)
+        and st.button(_("▶ Play sample"), key="play_sample")
+    ):
+        st.session_state["sample_voice"] = voice_id
+        st.session_state["sample_autoplay"] = True
     if voice_id and st.session_state.get("sample_voice") == voice_id:
+        # Plays at once on the click that asked for it (the click is the browser's user
+        # gesture); later reruns show the player without starting it again.
+        autoplay = bool(st.session_state.pop("sample_autoplay", False))
         try:
-            st.audio(generation.voice_sample(voice_id), format="audio/wav")
+            st.audio(generation.voice_sample(voice_id), format="audio/wav", autoplay=autoplay)
         except TalkingPhotoError as exc:
             show_error(exc)
     return voice_id
