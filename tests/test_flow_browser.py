@@ -229,3 +229,40 @@ def test_sign_up_says_welcome(page: object, server: str) -> None:
     _loaded(page)
     page.wait_for_timeout(1500)  # type: ignore[attr-defined]
     expect(welcome).to_have_count(0)
+
+
+TARGETS = {
+    "sidebar open button": "[data-testid='stExpandSidebarButton']",
+    "remove-photo x": "[data-testid='stFileChipDeleteBtn']",
+    "help ?": "[data-testid='stTooltipIcon'] [data-testid='stTooltipHoverTarget']",
+}
+
+
+def test_small_controls_are_big_enough_to_tap_on_a_phone(
+    page: object, server: str, portrait: Path
+) -> None:
+    """Issue 15, item 10: on a phone the sidebar's open button, the photo's remove x and a
+    help "?" are at least 44x44 px (their boxes, measured); a desktop keeps Streamlit's
+    sizes (the look does not change there)."""
+    upload(page, server, portrait)
+    page.get_by_text("Advanced options").click()  # type: ignore[attr-defined]
+    help_icon = page.locator(TARGETS["help ?"]).first  # type: ignore[attr-defined]
+    sync_api.expect(help_icon).to_be_attached()
+    sizes = {}
+    for name, selector in TARGETS.items():
+        found = page.locator(selector)  # type: ignore[attr-defined]
+        if name == "sidebar open button" and page.viewport_name == "desktop":  # type: ignore[attr-defined]
+            continue  # the sidebar is open on a desktop: there is no open button
+        box = found.first.bounding_box()
+        assert box is not None, name
+        sizes[name] = (round(box["width"]), round(box["height"]))
+    if page.viewport_name == "phone":  # type: ignore[attr-defined]
+        small = {n: s for n, s in sizes.items() if min(s) < 44}
+        assert not small, f"under 44x44 px on a phone: {small}"
+        # The bigger box is a hit area: a tap on its edge still reaches the control.
+        opener = page.locator(TARGETS["sidebar open button"]).first  # type: ignore[attr-defined]
+        box = opener.bounding_box()
+        page.touchscreen.tap(box["x"] + 3, box["y"] + 3)  # type: ignore[attr-defined]
+        sync_api.expect(page.get_by_test_id("stSidebar")).to_be_in_viewport()  # type: ignore[attr-defined]
+    else:
+        assert all(max(s) < 30 for s in sizes.values()), sizes  # Streamlit's own sizes
