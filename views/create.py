@@ -369,11 +369,12 @@ def _read_as(script: str, language: str) -> bool:
 
 
 def _restore_draft(user_id: int) -> None:
-    """Once per browser session (a reload is a new one): refill the form from the creator's
-    draft before any widget is drawn."""
-    if st.session_state.get(DRAFT_LOADED):
+    """Once per browser session and creator (a reload is a new session; signing in to
+    another account in this tab is another creator): refill the form from the creator's
+    draft before any widget is drawn. What is already in the form is kept."""
+    if st.session_state.get(DRAFT_LOADED) == user_id:
         return
-    st.session_state[DRAFT_LOADED] = True
+    st.session_state[DRAFT_LOADED] = user_id
     try:
         draft = drafts.load(user_id)
     except TalkingPhotoError as exc:
