@@ -103,6 +103,13 @@ def _pages() -> list[st.Page]:
             _page("launch", _("Launch numbers"), "insights", "launch"),
             _page("support_admin", _("Support"), "support_agent", "support"),
         ]
+    else:
+        # /health opened by a creator: "for admins" and a way back, not "Page not found".
+        pages.append(
+            st.Page(
+                "views/admins_only.py", title=_("Health"), url_path="health", visibility="hidden"
+            )
+        )
     return pages + public
 
 

@@ -114,13 +114,32 @@ _CSS = f"""
 [data-testid="stSidebar"][data-collapsed="true"] [data-testid="stSidebarContent"] {{
   visibility: hidden;
 }}
-.st-key-tp_doc_lang, .st-key-tp_widget_text {{ display: none; }}
+.st-key-tp_doc_lang, .st-key-tp_widget_text, [class*="st-key-tp_scroll_"] {{ display: none; }}
 /* "Press Ctrl+Enter to apply" under text boxes: wrong on phones and never translated; the
    Generate button reads the box whatever its focus. */
 [data-testid="InputInstructions"] {{ display: none; }}
 /* A 9:16 video at full column width is taller than a laptop screen: keep the whole player in
    view (letterboxed inside its box) on every page that shows one. */
 [data-testid="stVideo"] {{ max-height: min(70vh, 720px); background: #111; }}
+/* Touch targets of at least 44x44 px on phones (WCAG 2.5.5, Apple's HIG): the sidebar's open
+   button (28 px), a photo's remove x (14 px) and the help "?" (16 px). The box grows and a
+   negative margin of the same amount keeps the layout and the drawn icon where they were;
+   desktops with a mouse keep Streamlit's sizes. */
+@media (max-width: 640px), (pointer: coarse) {{
+  [data-testid="stExpandSidebarButton"] {{
+    min-width: 44px; min-height: 44px; margin: -8px;
+  }}
+  [data-testid="stFileChipDeleteBtn"] {{
+    display: inline-flex; align-items: center; justify-content: center;
+    min-width: 44px; min-height: 44px; margin: -15px;
+  }}
+  [data-testid="stTooltipIcon"],
+  [data-testid="stTooltipIcon"] [data-testid="stTooltipHoverTarget"] {{
+    display: inline-flex; align-items: center; justify-content: center;
+    min-width: 44px; min-height: 44px;
+  }}
+  [data-testid="stTooltipIcon"] {{ margin: -14px -14px -14px -10px; }}
+}}
 </style>
 """
 

@@ -338,3 +338,19 @@ class Event(Base):
     job_id: Mapped[str | None] = mapped_column(String(36), index=True)
     message: Mapped[str] = mapped_column(Text, default="")
     data: Mapped[dict[str, Any] | None]
+
+
+class Draft(Base):
+    """The create form a creator left unfinished (one per creator), restored after a reload:
+    the script and the options as JSON, the photo as a media key (``drafts/<user id>/...``),
+    never the image bytes. Bounded by ``services.drafts``; deleted with the account."""
+
+    __tablename__ = "drafts"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    script: Mapped[str] = mapped_column(Text, default="")
+    options: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    photo_key: Mapped[str | None] = mapped_column(String(255))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -1,9 +1,10 @@
 """ "Delete my account and my data" (India's DPDP Act 2023: erasure on request).
 
 What goes: every video job through :func:`services.jobs.delete` (its files, photo, captions,
-share links and row), the credit ledger, support tickets and video ratings, analytics links
-to the person, and the personal fields of the user row (e-mail, name, password hash,
-preferences), which is kept only as an anonymous tombstone so old foreign keys stay valid.
+share links and row), the create form's draft (script, options and photo), the credit
+ledger, support tickets and video ratings, analytics links to the person, and the personal
+fields of the user row (e-mail, name, password hash, preferences), which is kept only as an
+anonymous tombstone so old foreign keys stay valid.
 What stays, anonymised: purchases, which tax records need (amount, GST part, gateway
 reference, date), with ``user_id`` NULL.
 
@@ -22,7 +23,7 @@ from sqlalchemy import delete, select, update
 from db.models import ACTIVE_STATUSES, CreditEntry, Event, Job, Purchase, ShareLink, User, utcnow
 from db.session import session_scope
 from errors import N_, AccountError
-from services import feedback, jobs, support
+from services import drafts, feedback, jobs, support
 
 log = logging.getLogger("talkingphoto.accounts")
 
@@ -85,6 +86,7 @@ def delete_account(user_id: int) -> DeletionReport:
         )
     support.erase_user(user_id)  # go-live: their tickets and ratings go too (privacy policy)
     feedback.erase_user(user_id)
+    drafts.erase_user(user_id)  # the create form's draft and its photo
     # A video submitted from another tab while this ran (now refused: the user is deleted).
     for job_id, status in _job_ids(user_id):
         if status in ACTIVE_STATUSES:

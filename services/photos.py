@@ -36,7 +36,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageDraw, ImageOps, UnidentifiedImageError
 
 from errors import N_, PhotoError, ScriptError
 from secrets_manager import get_settings
@@ -50,6 +50,7 @@ HEIC_NOT_SUPPORTED = N_(
     "Please export it as JPEG and upload it again."
 )
 ANIMATED = N_("This is an animated image ({frames} frames). Please upload a still photo.")
+FACE_BOX_RGB = (91, 76, 240)  # the theme's primary colour (ui_theme.PRIMARY)
 _BOMB_LOCK = threading.Lock()  # Image.MAX_IMAGE_PIXELS is process-wide
 # ISO-BMFF major/compatible brands of HEIF stills and sequences (ISO/IEC 23008-12).
 _HEIF_BRANDS = frozenset(
@@ -74,7 +75,8 @@ class PreparedPhoto:
 
 @dataclass(frozen=True)
 class FacePreview:
-    """The face the engine will animate: a small JPEG crop and the box in photo pixels."""
+    """The face the engine will animate: a small JPEG crop of the head (the detector's box
+    drawn on it) and the box in photo pixels."""
 
     crop_jpeg: bytes
     box: tuple[int, int, int, int]
@@ -230,6 +232,13 @@ def face_preview(photo: PreparedPhoto, *, min_face_px: int = 120) -> FacePreview
     x1, y1 = min(rgb.shape[1], int(cx + half)), min(rgb.shape[0], int(cy + half * 1.05))
     crop = Image.fromarray(rgb[y0:y1, x0:x1])
     crop.thumbnail((360, 360), Image.Resampling.LANCZOS)
+    # The box the detector found, drawn on the crop, so the creator sees which face it is.
+    scale = crop.width / max(1, x1 - x0)
+    left, top = (x - x0) * scale, (y - y0) * scale
+    line = max(2, round(crop.width / 120))
+    ImageDraw.Draw(crop).rectangle(
+        (left, top, left + w * scale, top + h * scale), outline=FACE_BOX_RGB, width=line
+    )
     out = io.BytesIO()
     crop.save(out, "JPEG", quality=85)
     return FacePreview(crop_jpeg=out.getvalue(), box=lm.box, notes=lm.notes)

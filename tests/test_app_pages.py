@@ -295,7 +295,11 @@ def test_hindi_voices_and_sample(app_env: Path, monkeypatch: pytest.MonkeyPatch)
     assert voice.options, "Hindi voices are offered"
     at = at.button(key="play_sample").click().run()
     _assert_clean(at)
-    assert at.get("audio"), "the sample plays"
+    (audio,) = at.get("audio")
+    assert audio.proto.autoplay, "the first click plays the sample, not just shows a player"
+    at = at.run()  # any later rerun: the player stays, without starting again
+    (audio,) = at.get("audio")
+    assert not audio.proto.autoplay
 
 
 def test_input_errors_from_submit_are_shown(
@@ -446,3 +450,45 @@ def test_upload_limit_says_when_to_try_again(
     text = _texts(at)
     assert "Too many attempts. Please try again in" in text, text
     _assert_clean(at)
+
+
+def test_a_reload_keeps_the_form_and_generate_starts_a_fresh_one(
+    app_env: Path, astronaut_jpeg: bytes
+) -> None:
+    """Issue 15, item 8: a reload (a new session) refills the photo, script, language and
+    options from the creator's draft; after Generate the next form is fresh but keeps the
+    language and options."""
+    at = _upload(_app(), "astronaut.jpg", astronaut_jpeg)
+    at.selectbox(key="language").set_value("hi").run()
+    at.text_area(key="script").input("नमस्ते! Keep me after a reload.").run()
+    at.select_slider(key="opt_head_motion").set_value(0.6).run()
+    _assert_clean(at)
+
+    reloaded = _app()
+    _assert_clean(reloaded)
+    assert reloaded.text_area(key="script").value == "नमस्ते! Keep me after a reload."
+    assert reloaded.selectbox(key="language").value == "hi"
+    assert reloaded.select_slider(key="opt_head_motion").value == 0.6
+    assert any("Face found" in s.value for s in reloaded.success)
+    assert "Your photo from last time is kept" in _texts(reloaded)
+    assert not reloaded.button(key="generate").disabled
+
+    generated = reloaded.button(key="generate").click().run()
+    _assert_clean(generated)
+    (job,) = _user_jobs()
+    assert job.status == "succeeded"
+    fresh = _app()
+    _assert_clean(fresh)
+    assert fresh.text_area(key="script").value in ("", None)
+    assert not any("Face found" in s.value for s in fresh.success)
+    assert fresh.selectbox(key="language").value == "hi"
+    assert fresh.select_slider(key="opt_head_motion").value == 0.6
+
+
+def test_head_motion_reads_as_words(app_env: Path) -> None:
+    at = _app()
+    motion = at.select_slider(key="opt_head_motion")
+    assert motion.value == 0.3
+    assert motion.options == [
+        "Off", "Subtle", "Natural", "Lively", "Very lively"
+    ]  # fmt: skip

@@ -145,3 +145,19 @@ def test_stars_under_a_playing_video_are_saved(site: Callable[..., None]) -> Non
     assert "Thank you for your rating!" in texts(at)
     mine = feedback.my_rating(user.id, video.id)
     assert mine is not None and (mine.rating, mine.comment) == (5, "Great")
+
+
+def test_a_creator_at_the_health_address_is_told_it_is_for_admins(
+    site: Callable[..., None],  # noqa: F811
+) -> None:
+    """Issue 15, item 11: /health for a signed-in non-admin says so and links back, instead
+    of Streamlit's "Page not found"; the health page itself stays unregistered."""
+    _account("creator@example.com")
+    at = _signed_in("creator@example.com")
+    with pytest.raises(ValueError, match="Could not find"):
+        at.switch_page("views/health.py")
+    clean(at.switch_page("views/admins_only.py").run())
+    assert [e.value for e in at.error] == ["This page is for administrators only."]
+    links = [str(el.proto.label) for el in at.get("page_link")]
+    assert links.count("Back to Create") == 1
+    assert not at.metric

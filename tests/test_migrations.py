@@ -44,6 +44,8 @@ TABLES = {
     "sessions",
     "auth_events",
     "used_tokens",
+    # 0008: the create form's draft
+    "drafts",
 }
 
 
@@ -79,7 +81,7 @@ def test_init_on_an_empty_database_creates_every_table(engine: Engine) -> None:
     assert inspect(engine).get_table_names() == []
     init_db(engine)
     assert set(inspect(engine).get_table_names()) == TABLES | {"alembic_version"}
-    assert current_revision(engine) == head() == "0007"
+    assert current_revision(engine) == head() == "0008"
     indexes = {i["name"] for i in inspect(engine).get_indexes("jobs")}
     assert {"ix_jobs_user_id_created_at", "ix_jobs_status"} <= indexes
 
@@ -266,3 +268,32 @@ def test_upgrade_to_0007_titles_old_videos_and_opts_everyone_in(engine: Engine) 
         command.downgrade(alembic_config(conn), "0006")
     columns = {c["name"] for c in inspect(engine).get_columns("users")}
     assert "notify_video_done" not in columns
+
+
+def test_upgrade_to_0008_adds_drafts_that_go_with_their_user(engine: Engine) -> None:
+    """A draft row per creator; deleting the user row deletes the draft (ON DELETE CASCADE);
+    a downgrade drops the table and nothing else."""
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), "0007")
+        assert "drafts" not in inspect(conn).get_table_names()
+    init_db(engine)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO users (id, email, display_name, is_admin, locale, "
+                "auth_method, is_guest, created_at, notify_video_done) VALUES "
+                "(7, 'd@example.com', '', 0, 'en', 'guest', 1, "
+                "'2026-12-05 00:00:00', 1)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO drafts (user_id, script, options, photo_key, updated_at) "
+                "VALUES (7, 'Hello', '{}', NULL, '2026-12-05 00:00:00')"
+            )
+        )
+        conn.execute(text("DELETE FROM users WHERE id = 7"))
+        assert conn.execute(text("SELECT COUNT(*) FROM drafts")).scalar() == 0
+        command.downgrade(alembic_config(conn), "0007")
+    assert "drafts" not in inspect(engine).get_table_names()
+    assert "users" in inspect(engine).get_table_names()

@@ -131,6 +131,22 @@ def test_face_preview(astronaut_img: Image.Image) -> None:
     assert preview.notes == ()
 
 
+def test_face_preview_is_a_crop_with_the_found_box_drawn(astronaut_img: Image.Image) -> None:
+    """Issue 15, item 11: the preview is the head, not a copy of the photo, with the box."""
+    from services.photos import FACE_BOX_RGB
+
+    photo = prepare_photo(encode(astronaut_img, "JPEG"))
+    preview = face_preview(photo)
+    crop = np.asarray(Image.open(io.BytesIO(preview.crop_jpeg)).convert("RGB")).astype(int)
+    _x, _y, w, h = preview.box
+    # A crop around the face: much less of the photo than the whole.
+    assert crop.shape[0] * crop.shape[1] < 0.5 * photo.width * photo.height
+    # The box outline in the theme colour: about its perimeter of pixels have that colour.
+    distance = np.abs(crop - np.array(FACE_BOX_RGB)).sum(axis=2)
+    near_box = (distance < 60).sum()
+    assert near_box > 2 * (w + h) * 0.5, near_box  # about the box's perimeter (scaled)
+
+
 def test_face_preview_errors() -> None:
     blank = PreparedPhoto(
         data=encode(Image.new("RGB", (600, 600), "grey"), "JPEG"),

@@ -9,12 +9,15 @@ sidebar balance is recomputed), and the message is shown by :func:`show_outcome`
 
 from __future__ import annotations
 
+import uuid
+
 import streamlit as st
 
 from errors import N_, TalkingPhotoError
 from i18n import _, format_number, ngettext
 from payments import checkout
 from views._components import localized
+from views._scroll import scroll_into_view
 
 OUTCOME_KEY = "payment_outcome"
 _KEEP = ("lang",)
@@ -76,11 +79,19 @@ def show_outcome(*, signed_in: bool) -> None:
     if not outcome:
         return
     kind, template, values = outcome
+    # Shown once, at the top of the page, while the creator may be two screens below (where
+    # the payment panel was): bring it to them.
+    with st.container(key="payment_outcome"):
+        _show(kind, template, values, signed_in=signed_in)
+    scroll_into_view("payment_outcome", f"outcome:{uuid.uuid4().hex}")
+
+
+def _show(kind: str, template: str, values: dict[str, object], *, signed_in: bool) -> None:
     if kind == "error":
         st.error(localized(template, values), icon=":material/error:")
         return
     if template == "paid":
-        n = int(values["n"])
+        n = int(str(values["n"]))
         st.success(
             ngettext(
                 "Payment received: {n} credit was added to your account.",

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 import html
+import logging
 import uuid
+from pathlib import Path
 from typing import Any
 
 import streamlit as st
@@ -18,7 +20,7 @@ import ui_theme
 from errors import N_, FaceError, PhotoError, RateLimited, ScriptError, TalkingPhotoError
 from i18n import _, current_language, format_number, format_seconds, ngettext
 from secrets_manager import get_settings
-from services import credits, generation, jobs, photos
+from services import credits, drafts, generation, jobs, photos
 from services.generation import ASPECTS, CAPTION_MODES, LANGUAGES, Choice
 from services.jobs import JobParams
 from services.photos import StagedPhoto
@@ -30,17 +32,37 @@ from views._components import (
     localized_note,
     show_error,
 )
+from views._scroll import scroll_into_view
 from views._session import current_user, require_user
+
+log = logging.getLogger("talkingphoto.create")
+
+DRAFT_SOURCE = "draft"  # photo_source_id of a photo restored from the creator's draft
+DRAFT_LOADED = "draft_loaded"
+DRAFT_SEEN = "draft_seen"
+# Draft option -> the widget's session key.
+_DRAFT_KEYS = {
+    "language": "language",
+    "language_touched": "language_touched",
+    "provider": "provider",
+    "voice": "voice",
+    "resolution": "opt_resolution",
+    "captions": "opt_captions",
+    "head_motion": "opt_head_motion",
+    "speed": "opt_speed",
+}
+HEAD_MOTION = {0.0: N_("Off"), 0.15: N_("Subtle"), 0.3: N_("Natural"), 0.6: N_("Lively"),
+               1.0: N_("Very lively")}  # fmt: skip
 
 # ---------------------------------------------------------------- photo
 
 
-def _stage(source_id: str, data: bytes) -> None:
+def _stage(source_id: str, data: bytes, *, rate_limited: bool = True) -> None:
     """Check the upload once per file; keep the staged files' paths, or the error to show."""
     st.session_state.pop("photo", None)
     st.session_state.pop("photo_error", None)
     st.session_state["photo_source_id"] = source_id
-    user = current_user()
+    user = current_user() if rate_limited else None
     try:
         st.session_state["photo"] = photos.stage_upload(
             data, user_id=user.id if user is not None else None
@@ -76,13 +98,21 @@ def _photo_input(max_mb: int) -> Any:
 def _photo_section() -> StagedPhoto | None:
     ui_theme.step_header(1, _("Choose a portrait"))
     uploaded = _photo_input(get_settings().limits.max_upload_mb)
-    if uploaded is None:
+    restored = st.session_state.get("photo_source_id") == DRAFT_SOURCE
+    if uploaded is None and restored and st.session_state.get("photo") is not None:
+        # The photo of the creator's draft (the upload box cannot be refilled after a reload).
+        st.caption(_("Your photo from last time is kept. Upload another to replace it."))
+        if st.button(_("Remove photo"), key="remove_draft_photo", icon=":material/close:"):
+            for key in ("photo", "photo_error", "photo_source_id"):
+                st.session_state.pop(key, None)
+            st.rerun()
+    elif uploaded is None:
         for key in ("photo", "photo_error", "photo_source_id"):
             st.session_state.pop(key, None)
         st.caption(_("A clear, front-facing photo of one person works best."))
         return None
 
-    if st.session_state.get("photo_source_id") != uploaded.file_id:
+    if uploaded is not None and st.session_state.get("photo_source_id") != uploaded.file_id:
         with st.spinner(_("Checking the photo…")):
             _stage(uploaded.file_id, uploaded.getvalue())
 
@@ -189,21 +219,26 @@ def _voice_section(choice: Choice, language: str) -> str | None:
         return None
     # Labels are made now, in the page's language; format_func may be called later.
     labels = {v.id: _voice_label(v) for v in sorted(found, key=lambda v: (not v.natural, v.name))}
-    col_voice, col_sample = st.columns([3, 2], vertical_alignment="bottom")
-    with col_voice:
-        voice_id = st.selectbox(
-            _("Voice"), options=list(labels), format_func=labels.__getitem__, key="voice"
-        )
-    with col_sample:
-        if (
-            voice_id
-            and generation.has_sample(voice_id, language)
-            and st.button(_("▶ Play sample"), key="play_sample", width="stretch")
-        ):
-            st.session_state["sample_voice"] = voice_id
+    if st.session_state.get("voice") not in labels:
+        st.session_state.pop("voice", None)  # a restored or other language's voice
+    # The whole column's width: the best voice's label ("… ✨ natural") is the longest and
+    # was cut off beside the sample button.
+    voice_id = st.selectbox(
+        _("Voice"), options=list(labels), format_func=labels.__getitem__, key="voice"
+    )
+    if (
+        voice_id
+        and generation.has_sample(voice_id, language)
+        and st.button(_("▶ Play sample"), key="play_sample")
+    ):
+        st.session_state["sample_voice"] = voice_id
+        st.session_state["sample_autoplay"] = True
     if voice_id and st.session_state.get("sample_voice") == voice_id:
+        # Plays at once on the click that asked for it (the click is the browser's user
+        # gesture); later reruns show the player without starting it again.
+        autoplay = bool(st.session_state.pop("sample_autoplay", False))
         try:
-            st.audio(generation.voice_sample(voice_id), format="audio/wav")
+            st.audio(generation.voice_sample(voice_id), format="audio/wav", autoplay=autoplay)
         except TalkingPhotoError as exc:
             show_error(exc)
     return voice_id
@@ -229,12 +264,25 @@ def _options_section(choice: Choice, params: JobParams, photo: StagedPhoto | Non
         "burn": _("On the video"),
     }
     with st.expander(_("Advanced options"), icon=":material/tune:"):
+        # Defaults through the session (not index=/value=), so a restored draft's values
+        # are taken without Streamlit's "default and Session State" warning.
+        if st.session_state.get("opt_resolution") not in resolutions:
+            st.session_state["opt_resolution"] = 720 if 720 in resolutions else resolutions[0]
+        aspect_key = f"opt_aspect_{fitting}"
+        if st.session_state.get(aspect_key) not in ASPECTS:
+            st.session_state[aspect_key] = fitting
+        motion = st.session_state.get("opt_head_motion")
+        if motion not in HEAD_MOTION:
+            st.session_state["opt_head_motion"] = min(
+                HEAD_MOTION,
+                key=lambda v: abs(v - (motion if isinstance(motion, int | float) else 0.3)),
+            )
+        st.session_state.setdefault("opt_speed", 1.0)
         col1, col2 = st.columns(2)
         with col1:
             resolution = st.selectbox(
                 _("Resolution"),
                 options=resolutions,
-                index=resolutions.index(720) if 720 in resolutions else 0,
                 format_func=lambda r: f"{r}p",
                 key="opt_resolution",
             )
@@ -242,9 +290,8 @@ def _options_section(choice: Choice, params: JobParams, photo: StagedPhoto | Non
             aspect = st.selectbox(
                 _("Shape"),
                 options=list(ASPECTS),
-                index=list(ASPECTS).index(fitting),
                 format_func=lambda a: aspect_labels.get(a, a),
-                key=f"opt_aspect_{fitting}",
+                key=aspect_key,
             )
             captions = st.selectbox(
                 _("Captions"),
@@ -255,16 +302,18 @@ def _options_section(choice: Choice, params: JobParams, photo: StagedPhoto | Non
                 help=None if captions_ok else _("Captions are made by our own engine only."),
             )
         with col2:
-            head_motion = st.slider(
+            # Words, not a raw "0.30": how much the head moves while speaking.
+            motion_labels = {v: _(label) for v, label in HEAD_MOTION.items()}
+            head_motion = st.select_slider(
                 _("Head motion"),
-                0.0,
-                1.0,
-                0.3,
-                0.05,
+                options=list(HEAD_MOTION),
+                format_func=motion_labels.__getitem__,
                 key="opt_head_motion",
-                help=_("0 keeps the head still; 1 is lively."),
+                help=_("Off keeps the head still; Very lively moves it the most."),
             )
-            speed = st.slider(_("Speaking speed"), 0.5, 2.0, 1.0, 0.05, key="opt_speed")
+            speed = st.slider(
+                _("Speaking speed"), 0.5, 2.0, step=0.05, key="opt_speed", format="%.2f×"
+            )
     return JobParams(
         language=params.language,
         voice=params.voice,
@@ -325,6 +374,72 @@ def _read_as(script: str, language: str) -> bool:
     return True
 
 
+# ---------------------------------------------------------------- draft
+
+
+def _restore_draft(user_id: int) -> None:
+    """Once per browser session and creator (a reload is a new session; signing in to
+    another account in this tab is another creator): refill the form from the creator's
+    draft before any widget is drawn. What is already in the form is kept."""
+    if st.session_state.get(DRAFT_LOADED) == user_id:
+        return
+    st.session_state[DRAFT_LOADED] = user_id
+    try:
+        draft = drafts.load(user_id)
+    except TalkingPhotoError as exc:
+        log.warning("draft not loaded: %s", type(exc).__name__)
+        return
+    if draft is None:
+        return
+    if draft.script and not st.session_state.get("script"):
+        st.session_state["script"] = draft.script
+    for name, key in _DRAFT_KEYS.items():
+        if name in draft.options:
+            st.session_state[key] = draft.options[name]
+    data = drafts.photo_bytes(draft)
+    if data and st.session_state.get("photo") is None:
+        _stage(DRAFT_SOURCE, data, rate_limited=False)  # checked again, as any upload
+        photo: StagedPhoto | None = st.session_state.get("photo")
+        if photo is None:  # no longer acceptable (limits changed): start without it
+            for key in ("photo", "photo_error", "photo_source_id"):
+                st.session_state.pop(key, None)
+        elif aspect := draft.options.get("aspect"):
+            fitting = generation.default_aspect(photo.width, photo.height)
+            st.session_state[f"opt_aspect_{fitting}"] = aspect
+
+
+def _draft_state(photo: StagedPhoto | None, script: str, params: JobParams) -> tuple[Any, ...]:
+    options = {
+        "language": params.language,
+        "language_touched": bool(st.session_state.get("language_touched")),
+        "voice": params.voice,
+        "provider": params.provider,
+        "resolution": params.resolution,
+        "aspect": params.aspect,
+        "captions": params.captions,
+        "head_motion": params.head_motion,
+        "speed": params.speed,
+    }
+    return (photo.path if photo else None, script, tuple(sorted(options.items())))
+
+
+def _keep_draft(user_id: int, state: tuple[Any, ...]) -> None:
+    """Save the form when it changed since it was last saved (or restored, or generated)."""
+    if st.session_state.get(DRAFT_SEEN) == state:
+        return
+    st.session_state[DRAFT_SEEN] = state
+    photo_path, script, options = state
+    try:
+        drafts.save(
+            user_id,
+            script=script,
+            options=dict(options),
+            photo=Path(photo_path) if photo_path else None,
+        )
+    except TalkingPhotoError as exc:  # a draft is a convenience; never block the form
+        log.warning("draft not saved: %s", type(exc).__name__)
+
+
 # ---------------------------------------------------------------- page
 
 
@@ -345,7 +460,13 @@ def _hint(
 def main() -> None:
     user = require_user()
     ui_theme.hero("TalkingPhoto", _("Turn a portrait into a video that speaks your words."))
+    _restore_draft(user.id)
     busy = _job_card.job_panel(user.id)
+    if job_id := st.session_state.get("job_id"):
+        # On a phone Generate is a screen below the card: bring the card to the creator, once
+        # when the video starts and once when it is done.
+        card = "progress_card" if busy else "result_card"
+        scroll_into_view(card, f"{card}:{job_id}")
 
     # One token per rendered form: a double click or a replayed rerun returns the same job
     # (jobs.submit looks the token up) instead of creating and charging a second one.
@@ -384,6 +505,7 @@ def main() -> None:
         )
         if hint := _hint(busy, photo, script, cost, balance):
             st.caption(hint)
+        draft_state = _draft_state(photo, script, params)
         if clicked and photo is not None:
             try:
                 with st.spinner(_("Starting…")):
@@ -399,7 +521,16 @@ def main() -> None:
             else:
                 st.session_state["submit_token"] = uuid.uuid4().hex
                 _job_card.remember_job(job.id)
+                # The draft is used up: a reload starts a fresh form with the same voice and
+                # options. This session's form stays as it is (to tweak and make another);
+                # it is saved again once the creator changes something.
+                st.session_state[DRAFT_SEEN] = draft_state
+                try:
+                    drafts.consume(user.id)
+                except TalkingPhotoError as exc:
+                    log.warning("draft not cleared: %s", type(exc).__name__)
                 st.rerun()
+        _keep_draft(user.id, draft_state)
 
 
 main()

@@ -20,6 +20,7 @@ from secrets_manager import get_settings
 from services import accounts, credits
 from views._components import show_error
 from views._payment_return import OUTCOME_KEY, handle_return, process, show_outcome
+from views._scroll import scroll_into_view
 from views._session import ACCOUNT_PAGE, require_user
 
 CHECKOUT_KEY = "checkout_purchase_id"
@@ -99,6 +100,8 @@ def _checkout_panel(user_id: int) -> None:
         st.session_state.pop(CHECKOUT_KEY, None)
         return
     amount = catalog.format_money(purchase.amount_minor, purchase.currency)
+    # The panel opens under the packs, two screens below the Buy button on a phone.
+    scroll_into_view("checkout_panel", f"checkout:{purchase.id}")
     with st.container(border=True, key="checkout_panel"):
         if purchase.gateway == demo.NAME:
             st.warning(

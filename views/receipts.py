@@ -7,7 +7,7 @@ import streamlit as st
 from errors import N_
 from i18n import _, format_datetime, format_number, ngettext
 from payments import catalog, checkout
-from services import credits
+from services import accounts, credits, receipts
 from views._session import require_user
 
 STATUS_LABELS = {
@@ -42,9 +42,9 @@ def _timezone() -> str | None:
     return tz if isinstance(tz, str) else None
 
 
-def _purchases(user_id: int) -> None:
+def _purchases(user: accounts.UserView) -> None:
     st.subheader(_("Purchases"))
-    rows = checkout.list_purchases(user_id)
+    rows = checkout.list_purchases(user.id)
     if not rows:
         st.caption(_("No purchases yet."))
         return
@@ -65,6 +65,50 @@ def _purchases(user_id: int) -> None:
     ]
     st.dataframe(table, hide_index=True, width="stretch", key="purchases_table")
     st.caption(_("Prices in rupees include GST. Keep this page as your record of each order."))
+    _receipt_download(user, [p for p in rows if p.status == "paid"], tz)
+
+
+def _receipt_download(
+    user: accounts.UserView, paid: list[checkout.PurchaseView], tz: str | None
+) -> None:
+    """One paid order at a time: pick it, download its receipt (an HTML file to print)."""
+    if not paid:
+        return
+    by_id = {p.id: p for p in paid}
+    labels = {
+        p.id: _("Order {order} · {amount}").format(
+            order=p.id, amount=catalog.format_money(p.amount_minor, p.currency)
+        )
+        for p in paid
+    }
+    col_pick, col_get = st.columns([3, 2], vertical_alignment="bottom")
+    with col_pick:
+        order = st.selectbox(
+            _("Receipt for"),
+            options=list(labels),
+            format_func=labels.__getitem__,
+            key="receipt_order",
+        )
+    buyer = " · ".join(x for x in (user.display_name, user.email) if x) if user.has_account else ""
+    purchase = by_id[int(order)]
+    with col_get:
+        st.download_button(
+            _("Download receipt"),
+            data=receipts.receipt_html(
+                purchase,
+                buyer=buyer or _("Guest"),
+                item=ngettext("{n} credit", "{n} credits", purchase.credits).format(
+                    n=format_number(purchase.credits)
+                ),
+                tz_name=tz,
+            ),
+            file_name=receipts.file_name(purchase),
+            mime="text/html",
+            icon=":material/download:",
+            key="receipt_download",
+            on_click="ignore",
+            width="stretch",
+        )
 
 
 def _ledger(user_id: int) -> None:
@@ -94,7 +138,7 @@ def main() -> None:
             n=format_number(balance)
         )
     )
-    _purchases(user.id)
+    _purchases(user)
     _ledger(user.id)
 
 
