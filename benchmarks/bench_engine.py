@@ -10,8 +10,10 @@ counted as a first job in a worker would pay it, unless --warm). Peak RSS is sam
 20 ms over the whole process tree (Python + ffmpeg, which run side by side) and also read from
 the kernel for the Python process alone. The "still" rows are the floor: the same framed
 photo, the same length and the same encoder settings, with no speech and no animation; "x
-still" is the video's wall time over it. The "noface" row is how long ``generate`` takes to
-refuse a photo without a face (a fresh process: model loading included, imports not).
+still" is the video's wall time over it; "CPU s" counts the run's CPU time, ffmpeg included
+(steadier than wall time when the machine is shared). The "noface" row is how long
+``generate`` takes to refuse a photo without a face (a fresh process: model loading
+included, imports not).
 
 Budget (DESIGN.md): 30 s of speech at 720p in <= 15 s on 2 cores (RTF <= 0.5), <= 400 MB.
 """
@@ -233,14 +235,19 @@ def main() -> None:
             else:
                 out = child_generate(seconds, res, args.voice, Path(tmp), args.warm, photo)
         # ru_maxrss is in KiB on Linux: this process's own peak, without ffmpeg.
-        out["peak_py_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        me = resource.getrusage(resource.RUSAGE_SELF)
+        out["peak_py_mb"] = me.ru_maxrss / 1024
+        # CPU seconds of the run, ffmpeg included (a waited-for child): on a shared, busy
+        # machine this moves far less than the wall time does.
+        kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+        out["cpu_s"] = me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
         print(json.dumps(out))
         return
 
     print(f"cpus: {os.cpu_count()}  python: {sys.version.split()[0]}  engine: {ROOT}")
     header = (
         f"{'run':<6} {'script':>6} {'res':>8} {'speech s':>8} {'wall s':>7} {'RTF':>5} "
-        f"{'x still':>7} {'RSS py MB':>9} {'RSS all MB':>10}  stages (s)"
+        f"{'x still':>7} {'CPU s':>6} {'RSS py MB':>9} {'RSS all MB':>10}  stages (s)"
     )
     print(header)
     print("-" * len(header))
@@ -259,13 +266,15 @@ def main() -> None:
                 print(
                     f"{kind:<6} {seconds:>5.0f}s {r['size']:>8} {r['duration_s']:>8.1f} "
                     f"{r['wall_s']:>7.2f} {r['wall_s'] / r['duration_s']:>5.2f} {ratio:>7.2f} "
-                    f"{r['peak_py_mb']:>9.0f} {r['peak_tree_mb']:>10.0f}  {stages}",
+                    f"{r['cpu_s']:>6.2f} {r['peak_py_mb']:>9.0f} {r['peak_tree_mb']:>10.0f}"
+                    f"  {stages}",
                     flush=True,
                 )
     r = measure(["--child", "noface", str(args.lengths[0]), str(args.sizes[0]), str(photo)])
     print(
         f"{'noface':<6} {'':>6} {'':>8} {'':>8} {r['wall_s']:>7.2f} {'':>5} {'':>7} "
-        f"{r['peak_py_mb']:>9.0f} {r['peak_tree_mb']:>10.0f}  files left: {r['left'] or 'none'}",
+        f"{r['cpu_s']:>6.2f} {r['peak_py_mb']:>9.0f} {r['peak_tree_mb']:>10.0f}"
+        f"  files left: {r['left'] or 'none'}",
         flush=True,
     )
 
