@@ -3,12 +3,17 @@
     python benchmarks/bench_engine.py            # 10 s and 30 s scripts at 480p and 720p
     python benchmarks/bench_engine.py --sizes 720 --lengths 30 --voice espeak:en:male
     python benchmarks/bench_engine.py --warm     # voice model loaded before timing
+    python benchmarks/bench_engine.py --root /work/other-tree   # that tree's engine, same harness
 
 Each run is a fresh subprocess (so memory figures are that run's alone, and model loading is
 counted as a first job in a worker would pay it, unless --warm). Peak RSS is sampled every
 20 ms over the whole process tree (Python + ffmpeg, which run side by side) and also read from
 the kernel for the Python process alone. The "still" rows are the floor: the same framed
-photo, the same length and the same encoder settings, with no speech and no animation.
+photo, the same length and the same encoder settings, with no speech and no animation; "x
+still" is the video's wall time over it; "CPU s" counts the run's CPU time, ffmpeg included
+(steadier than wall time when the machine is shared). The "noface" row is how long
+``generate`` takes to refuse a photo without a face (a fresh process: model loading
+included, imports not).
 
 Budget (DESIGN.md): 30 s of speech at 720p in <= 15 s on 2 cores (RTF <= 0.5), <= 400 MB.
 """
@@ -28,7 +33,7 @@ from pathlib import Path
 
 import psutil
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[1]  # the engine measured; --root changes it
 SENTENCES = [
     "Welcome to Talking Photo, where a single portrait can speak any script you type.",
     "The voice, the lips and the blinking eyes are all made on this computer.",
@@ -62,7 +67,41 @@ def write_photo(folder: Path) -> Path:
     path = folder / "astronaut.jpg"
     img = cv2.resize(data.astronaut(), None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
     cv2.imwrite(str(path), cv2.cvtColor(img, cv2.COLOR_RGB2BGR))
+    coffee = cv2.resize(data.coffee(), (1024, 768), interpolation=cv2.INTER_AREA)
+    cv2.imwrite(str(folder / "noface.jpg"), cv2.cvtColor(coffee, cv2.COLOR_RGB2BGR))
     return path
+
+
+def child_noface(seconds: float, resolution: int, work: Path, photo: Path) -> dict:
+    """Seconds from ``generate`` to its "no face" error (a cup of coffee, no person)."""
+    sys.path.insert(0, str(ROOT))
+    from errors import FaceError
+    from providers.base import GenerationRequest, JobContext
+    from providers.local import LocalProvider
+
+    request = GenerationRequest(
+        photo_path=photo.with_name("noface.jpg"),
+        script=script_for(seconds),
+        language="en",
+        resolution=resolution,
+        aspect="9:16",
+    )
+    t0 = time.perf_counter()
+    try:
+        LocalProvider().generate(request, JobContext(work_dir=work / "job"))
+    except FaceError:
+        wall = time.perf_counter() - t0
+    else:
+        raise SystemExit("a photo without a face was accepted")
+    left = sorted(p.name for p in (work / "job").rglob("*")) if (work / "job").exists() else []
+    return {
+        "wall_s": wall,
+        "duration_s": 0.0,
+        "voice": "-",
+        "timings": {},
+        "size": "-",
+        "left": left,
+    }
 
 
 def child_generate(
@@ -134,7 +173,10 @@ def child_still(seconds: float, resolution: int, work: Path, photo_file: Path) -
 def measure(args: list[str]) -> dict:
     """Run one child; sample the tree's RSS while it runs."""
     proc = subprocess.Popen(
-        [sys.executable, __file__, *args], stdout=subprocess.PIPE, text=True, cwd=ROOT
+        [sys.executable, __file__, "--root", str(ROOT), *args],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
     )
     peak = 0
     stop = threading.Event()
@@ -163,6 +205,7 @@ def measure(args: list[str]) -> dict:
 
 
 def main() -> None:
+    global ROOT
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--lengths", type=float, nargs="+", default=[10, 30])
     parser.add_argument("--sizes", type=int, nargs="+", default=[480, 720])
@@ -173,9 +216,13 @@ def main() -> None:
         help="load the voice model before timing (a worker's later jobs)",
     )
     parser.add_argument(
+        "--root", type=Path, default=ROOT, help="the source tree whose engine is measured"
+    )
+    parser.add_argument(
         "--child", nargs=4, metavar=("KIND", "SECONDS", "RES", "PHOTO"), help=argparse.SUPPRESS
     )
     args = parser.parse_args()
+    ROOT = args.root.resolve()
 
     if args.child:
         kind, seconds, res = args.child[0], float(args.child[1]), int(args.child[2])
@@ -183,17 +230,24 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             if kind == "still":
                 out = child_still(seconds, res, Path(tmp), photo)
+            elif kind == "noface":
+                out = child_noface(seconds, res, Path(tmp), photo)
             else:
                 out = child_generate(seconds, res, args.voice, Path(tmp), args.warm, photo)
         # ru_maxrss is in KiB on Linux: this process's own peak, without ffmpeg.
-        out["peak_py_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        me = resource.getrusage(resource.RUSAGE_SELF)
+        out["peak_py_mb"] = me.ru_maxrss / 1024
+        # CPU seconds of the run, ffmpeg included (a waited-for child): on a shared, busy
+        # machine this moves far less than the wall time does.
+        kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+        out["cpu_s"] = me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
         print(json.dumps(out))
         return
 
-    print(f"cpus: {os.cpu_count()}  python: {sys.version.split()[0]}")
+    print(f"cpus: {os.cpu_count()}  python: {sys.version.split()[0]}  engine: {ROOT}")
     header = (
         f"{'run':<6} {'script':>6} {'res':>8} {'speech s':>8} {'wall s':>7} {'RTF':>5} "
-        f"{'RSS py MB':>9} {'RSS all MB':>10}  stages (s)"
+        f"{'x still':>7} {'CPU s':>6} {'RSS py MB':>9} {'RSS all MB':>10}  stages (s)"
     )
     print(header)
     print("-" * len(header))
@@ -201,17 +255,28 @@ def main() -> None:
     photo = write_photo(Path(photo_dir.name))
     for seconds in args.lengths:
         for res in args.sizes:
+            rows = {}
             for kind in ("video", "still"):
                 extra = ["--voice", args.voice] if args.voice and kind == "video" else []
                 extra += ["--warm"] if args.warm and kind == "video" else []
-                r = measure([*extra, "--child", kind, str(seconds), str(res), str(photo)])
+                rows[kind] = measure([*extra, "--child", kind, str(seconds), str(res), str(photo)])
+            for kind, r in rows.items():
                 stages = " ".join(f"{k}={v:.2f}" for k, v in r["timings"].items() if k != "total")
+                ratio = r["wall_s"] / rows["still"]["wall_s"]
                 print(
                     f"{kind:<6} {seconds:>5.0f}s {r['size']:>8} {r['duration_s']:>8.1f} "
-                    f"{r['wall_s']:>7.2f} {r['wall_s'] / r['duration_s']:>5.2f} "
-                    f"{r['peak_py_mb']:>9.0f} {r['peak_tree_mb']:>10.0f}  {stages}",
+                    f"{r['wall_s']:>7.2f} {r['wall_s'] / r['duration_s']:>5.2f} {ratio:>7.2f} "
+                    f"{r['cpu_s']:>6.2f} {r['peak_py_mb']:>9.0f} {r['peak_tree_mb']:>10.0f}"
+                    f"  {stages}",
                     flush=True,
                 )
+    r = measure(["--child", "noface", str(args.lengths[0]), str(args.sizes[0]), str(photo)])
+    print(
+        f"{'noface':<6} {'':>6} {'':>8} {'':>8} {r['wall_s']:>7.2f} {'':>5} {'':>7} "
+        f"{r['cpu_s']:>6.2f} {r['peak_py_mb']:>9.0f} {r['peak_tree_mb']:>10.0f}"
+        f"  files left: {r['left'] or 'none'}",
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

@@ -62,10 +62,59 @@ class FaceAnimator:
 
     @staticmethod
     def quantise(openness: float, width: float, tuck: float = 0.0) -> tuple[int, int, int]:
-        o = round(float(np.clip(openness, 0, 1)) * (OPEN_LEVELS - 1))
-        wi = int(np.argmin([abs(width - lv) for lv in WIDTH_LEVELS]))
-        t = round(float(np.clip(tuck, 0, 1)) * (TUCK_LEVELS - 1))
+        # Plain Python on floats: numpy's per-call overhead made this ~0.2 ms a frame.
+        o = round(min(max(float(openness), 0.0), 1.0) * (OPEN_LEVELS - 1))
+        wi = min(range(len(WIDTH_LEVELS)), key=lambda j: abs(width - WIDTH_LEVELS[j]))
+        t = round(min(max(float(tuck), 0.0), 1.0) * (TUCK_LEVELS - 1))
         return o, wi, t
+
+    @staticmethod
+    def quantise_track(
+        openness: np.ndarray, width: np.ndarray, tuck: np.ndarray
+    ) -> list[tuple[int, int, int]]:
+        """:meth:`quantise` for whole tracks at once (float32 arithmetic: a value on a level
+        boundary may land on the neighbouring level; use it for estimates, not frames)."""
+        o = np.rint(np.clip(openness, 0, 1) * (OPEN_LEVELS - 1)).astype(int)
+        levels = np.asarray(WIDTH_LEVELS, dtype=np.float32)
+        wi = np.argmin(np.abs(np.asarray(width)[:, None] - levels[None, :]), axis=1)
+        t = np.rint(np.clip(tuck, 0, 1) * (TUCK_LEVELS - 1)).astype(int)
+        return list(zip(o.tolist(), wi.tolist(), t.tolist(), strict=True))
+
+    def has_mouth(self, key: tuple[int, int, int]) -> bool:
+        """Whether the patch for ``key`` is rendered already."""
+        return key in self._mouth_cache
+
+    def mouth_patch(self, key: tuple[int, int, int]) -> np.ndarray:
+        """The mouth region for a :meth:`quantise` key, rendered on first use and kept.
+
+        The patch depends on the key alone, so rendering one ahead of time (while the voice
+        is still being synthesised) gives the same frames as rendering it when first shown.
+        """
+        patch = self._mouth_cache.get(key)
+        if patch is None:
+            patch = self.mouth.render(
+                key[0] / (OPEN_LEVELS - 1), WIDTH_LEVELS[key[1]], key[2] / (TUCK_LEVELS - 1)
+            )
+            self._mouth_cache[key] = patch
+        return patch
+
+    def _eye_patch(self, eye: int, level: int) -> np.ndarray:
+        patch = self._eye_cache.get((eye, level))
+        if patch is None:
+            patch = self.eyes[eye].render(level / (BLINK_LEVELS - 1))
+            self._eye_cache[(eye, level)] = patch
+        return patch
+
+    def prepare(self, head_moves: bool) -> None:
+        """Do now the once-per-video work that :meth:`frame` would otherwise do on first
+        need: every blink level of each eye and, if the head will move, the person mask and
+        background plate. None of it depends on the speech, so it can run while the voice is
+        being synthesised; the frames are the same either way."""
+        for i in range(len(self.eyes)):
+            for level in range(BLINK_LEVELS):
+                self._eye_patch(i, level)
+        if head_moves:
+            self._head.prepare()
 
     def frame(
         self,
@@ -88,21 +137,12 @@ class FaceAnimator:
             canvas, ox, oy = out, 0, 0
             if self._head_moved:  # the last frame moved the head: put the still one back
                 out[hy0:hy1, hx0:hx1] = self.base[hy0:hy1, hx0:hx1]
-        key = self.quantise(openness, width, tuck)
-        patch = self._mouth_cache.get(key)
-        if patch is None:
-            patch = self.mouth.render(
-                key[0] / (OPEN_LEVELS - 1), WIDTH_LEVELS[key[1]], key[2] / (TUCK_LEVELS - 1)
-            )
-            self._mouth_cache[key] = patch
+        patch = self.mouth_patch(self.quantise(openness, width, tuck))
         x0, y0, x1, y1 = self.mouth.roi
         canvas[y0 - oy : y1 - oy, x0 - ox : x1 - ox] = patch
         b = round(float(np.clip(blink, 0, 1)) * (BLINK_LEVELS - 1))
         for i, eye in enumerate(self.eyes):
-            ep = self._eye_cache.get((i, b))
-            if ep is None:
-                ep = eye.render(b / (BLINK_LEVELS - 1))
-                self._eye_cache[(i, b)] = ep
+            ep = self._eye_patch(i, b)
             ex0, ey0, ex1, ey1 = eye.geo.roi
             canvas[ey0 - oy : ey1 - oy, ex0 - ox : ex1 - ox] = ep
         if moving:
@@ -154,6 +194,14 @@ class _HeadWarp:
         self.iy = np.broadcast_to(np.arange(rh, dtype=np.float32)[:, None], (rh, rw)).copy()
         self._mx = np.empty((rh, rw), np.float32)
         self._my = np.empty((rh, rw), np.float32)
+        self._ddx = np.empty((gh, gw), np.float32)
+        self._ddy = np.empty((gh, gw), np.float32)
+        # The float maps are converted once per frame to OpenCV's fixed-point form, which
+        # both remaps share: cv2.remap would make that same conversion itself on every call
+        # (same rounding, so the same pixels). Upsampled per axis: a two-channel resize
+        # rounds differently in the last float bit, and the frames should not change.
+        self._fixed_xy = np.empty((rh, rw, 2), np.int16)
+        self._fixed_frac = np.empty((rh, rw), np.uint16)
         self.src = np.empty((rh, rw, 3), np.uint8)  # the still head, mouth and eyes composed
         self._alpha = np.empty((rh, rw), np.uint8)  # the person mask, 0..255
         self._moved = np.empty((rh, rw, 3), np.uint8)
@@ -162,13 +210,16 @@ class _HeadWarp:
         self._rest = np.empty((rh, rw), np.float32)
         self._plate: np.ndarray | None = None
 
-    def _prepare(self) -> None:
-        """Once per video: the person mask and the plate the moved person is laid over.
+    def prepare(self) -> None:
+        """Once per video (a second call does nothing): the person mask and the plate the
+        moved person is laid over.
 
         The plate is the inpainted background where the head moves rigidly and the photo
         itself where the motion has faded to zero (blended by the motion's own feather), so a
         pixel the motion does not reach is returned exactly as it was.
         """
+        if self._plate is not None:
+            return
         x0, y0, x1, y1 = self.roi
         alpha = person_mask(self.base)[y0:y1, x0:x1]
         fx, fy, f = self.face_box  # the middle of the face, in the region's coordinates
@@ -190,7 +241,7 @@ class _HeadWarp:
     def apply(self, frame: np.ndarray, angle: float, dx: float, dy: float, scale: float) -> None:
         """Write :attr:`src` (the person in it), moved by the pose, into ``frame``'s region."""
         if self._plate is None:
-            self._prepare()
+            self.prepare()
         assert self._plate is not None
         px, py = self.pivot
         s = 1.0 + scale
@@ -198,17 +249,25 @@ class _HeadWarp:
         tx, ty = dx * self.face, dy * self.face
         # Inverse map: where does each output pixel come from under the rigid motion?
         qx, qy = self.gx - px - tx, self.gy - py - ty
-        ddx = (px + ca * qx - sa * qy - self.gx) * self.mask
-        ddy = (py + sa * qx + ca * qy - self.gy) * self.mask
-        cv2.resize(ddx, self.size, dst=self._mx, interpolation=cv2.INTER_LINEAR)
-        cv2.resize(ddy, self.size, dst=self._my, interpolation=cv2.INTER_LINEAR)
+        np.multiply(px + ca * qx - sa * qy - self.gx, self.mask, out=self._ddx)
+        np.multiply(py + sa * qx + ca * qy - self.gy, self.mask, out=self._ddy)
+        cv2.resize(self._ddx, self.size, dst=self._mx, interpolation=cv2.INTER_LINEAR)
+        cv2.resize(self._ddy, self.size, dst=self._my, interpolation=cv2.INTER_LINEAR)
         cv2.add(self._mx, self.ix, dst=self._mx)
         cv2.add(self._my, self.iy, dst=self._my)
+        cv2.convertMaps(
+            self._mx,
+            self._my,
+            cv2.CV_16SC2,
+            dstmap1=self._fixed_xy,
+            dstmap2=self._fixed_frac,
+            nninterpolation=False,
+        )
         for image, moved in ((self.src, self._moved), (self._alpha, self._moved_alpha)):
             cv2.remap(
                 image,
-                self._mx,
-                self._my,
+                self._fixed_xy,
+                self._fixed_frac,
                 cv2.INTER_LINEAR,
                 dst=moved,
                 borderMode=cv2.BORDER_REPLICATE,

@@ -1,9 +1,12 @@
 """One local generation: speech -> face -> frames streamed to the encoder -> files.
 
 :func:`render` is what :meth:`providers.local.LocalProvider.generate` runs once the request
-is validated. Progress: "voice" 0-15, "face" 15-20, "animate" 20-99 (frames are encoded as
-they are drawn), "encode" while ffmpeg finishes, "done" 100. ``ctx.cancel`` is checked
-before every frame; on cancel or error the encoder is killed and its partial file removed.
+is validated. The face is found first (a photo without one is refused at once), then the
+voice is synthesised on a thread while the animator gets ready beside it
+(:mod:`providers.local.speech_thread`). Progress: "voice" 0-15, "face" 15-20, "animate"
+20-99 (frames are encoded as they are drawn), "encode" while ffmpeg finishes, "done" 100.
+``ctx.cancel`` is checked between sentences and before every frame; on cancel or error the
+speech thread is stopped, the encoder killed and the partial files removed.
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ from providers.local.encode import VideoEncoder
 from providers.local.face import FaceLandmarks, detect_face
 from providers.local.framing import Framing, plan_framing, render_base
 from providers.local.motion import blink_track, head_track
+from providers.local.piper_voice import trim_heap
+from providers.local.speech_thread import SpeechThread, warm_mouth
 from providers.local.visemes import MouthTrack, mouth_track
 
 FPS = 25
@@ -78,6 +83,15 @@ def _prepare_face(
     return base, lm_out, framing, time.perf_counter() - t
 
 
+@dataclass(frozen=True)
+class _Frames:
+    """What draws the frames: the animator, the framing, the notes from face finding."""
+
+    animator: FaceAnimator
+    framing: Framing
+    notes: tuple[str, ...]
+
+
 def job_seed(script: str, photo: np.ndarray) -> int:
     """Same inputs, same blinks and sway: re-rendering a job reproduces it."""
     return zlib.crc32(script.encode("utf-8"), zlib.crc32(photo[::16, ::16].tobytes()))
@@ -90,32 +104,52 @@ def render(request: GenerationRequest, ctx: JobContext, *, min_face_px: int) -> 
 
     t0 = time.perf_counter()
     ctx.progress("voice", 0.0)
-    sp = speech.synthesize(
-        request.script,
-        request.language,
-        request.voice,
-        speed=request.speed,
-        pitch=request.pitch,
-        cancel=ctx.cancel,
-    )
-    wav = work / "speech.wav"
-    speech.write_wav(sp, wav)
-    timings["voice"] = time.perf_counter() - t0
+    # The face first (~0.2 s): a photo without one is refused before any speech is made.
+    base, lm_out, framing, timings["face"] = _prepare_face(request, min_face_px)
+    # Then the voice on a thread of its own. Piper keeps about one core busy, so the
+    # speech-independent work (animator, eye shapes, person mask and background plate) and
+    # the mouth shapes the speech so far needs are done on the other core meanwhile.
+    t_voice = time.perf_counter()
+    voice = SpeechThread(request, ctx.cancel)
+    try:
+        animator = FaceAnimator(base, lm_out)
+        animator.prepare(head_moves=request.head_motion > 0)
+        trim_heap()  # face finding and the plate's temporaries: freed, but still held
+        warm_mouth(animator, voice, FPS)
+        sp = voice.result()
+    finally:
+        voice.stop()
+    timings["voice"] = time.perf_counter() - t_voice  # the animator got ready meanwhile
     ctx.progress("voice", 15.0)
-
-    # Face after voice, not beside it on a thread: Piper already keeps both cores busy, and
-    # measured in parallel both got slower.
     ctx.progress("face", 15.0)
     ctx.cancel.raise_if_cancelled()
-    base, lm_out, framing, timings["face"] = _prepare_face(request, min_face_px)
-    ctx.progress("face", 20.0)
+    wav = work / "speech.wav"
+    try:
+        speech.write_wav(sp, wav)
+        ctx.progress("face", 20.0)
+        frames = _Frames(animator, framing, lm_out.notes)
+        return _render_frames(request, ctx, work, wav, sp, frames, timings, t0)
+    finally:
+        wav.unlink(missing_ok=True)  # in the video now, or not needed: a cancel leaves nothing
 
+
+def _render_frames(
+    request: GenerationRequest,
+    ctx: JobContext,
+    work: Path,
+    wav: Path,
+    sp: speech.Speech,
+    frames: _Frames,
+    timings: dict[str, float],
+    t0: float,
+) -> RenderOutput:
+    """Tracks from the whole speech, then every frame drawn and streamed to the encoder."""
+    animator, framing = frames.animator, frames.framing
     n_frames = max(1, math.ceil(sp.duration_s * FPS - 1e-6))
     mouth = mouth_track(sp.samples, sp.sample_rate, sp.phonemes, n_frames, FPS)
-    seed = job_seed(request.script, base)
+    seed = job_seed(request.script, animator.base)
     blinks = blink_track(n_frames, FPS, seed)
     head = head_track(n_frames, FPS, request.head_motion, seed, loudness=mouth.openness)
-    animator = FaceAnimator(base, lm_out)
     cues = captions.build_cues(sp.words)
     burner = (
         captions.CaptionRenderer(cues, framing.width, framing.height, request.language)
@@ -158,7 +192,6 @@ def render(request: GenerationRequest, ctx: JobContext, *, min_face_px: int) -> 
     srt, vtt = work / "captions.srt", work / "captions.vtt"
     srt.write_text(captions.to_srt(cues), encoding="utf-8")
     vtt.write_text(captions.to_vtt(cues), encoding="utf-8")
-    wav.unlink(missing_ok=True)
     timings["total"] = time.perf_counter() - t0
     ctx.progress("done", 100.0)
     return RenderOutput(
@@ -171,7 +204,7 @@ def render(request: GenerationRequest, ctx: JobContext, *, min_face_px: int) -> 
         width=framing.width,
         height=framing.height,
         timings=timings,
-        notes=lm_out.notes,
+        notes=frames.notes,
     )
 
 

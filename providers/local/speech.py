@@ -118,8 +118,14 @@ def synthesize(
     speed: float = 1.0,
     pitch: float = 1.0,
     cancel: CancelToken | None = None,
+    on_chunk: piper_voice.ChunkCallback | None = None,
 ) -> Speech:
     """Speak ``text`` in ``language`` with ``voice_id`` (default: :func:`default_voice`).
+
+    ``on_chunk`` (Piper voices only; eSpeak speaks a whole script in milliseconds) receives
+    each sentence as it is synthesised, from the synthesising thread: a renderer can prepare
+    for the speech while the rest is still being spoken. The returned :class:`Speech` is the
+    same with or without it.
 
     ``speed`` multiplies the speaking rate (0.5-2.0); ``pitch`` the base pitch (0.5-1.5,
     eSpeak only). Raises :class:`LanguageError` / :class:`VoiceError` (messages list the valid
@@ -137,7 +143,7 @@ def synthesize(
     should_stop = (lambda: cancel.cancelled) if cancel is not None else None
 
     if spec.engine == "piper":
-        speech = _synthesize_piper(spec, text, lang.code, speed, should_stop)
+        speech = _synthesize_piper(spec, text, lang.code, speed, should_stop, on_chunk)
     else:
         speech = _synthesize_espeak(spec, text, lang.code, speed, pitch, should_stop)
     if cancel is not None:
@@ -170,11 +176,21 @@ def _synthesize_espeak(
 
 
 def _synthesize_piper(
-    spec: VoiceSpec, text: str, language: str, speed: float, should_stop: StopCheck
+    spec: VoiceSpec,
+    text: str,
+    language: str,
+    speed: float,
+    should_stop: StopCheck,
+    on_chunk: piper_voice.ChunkCallback | None = None,
 ) -> Speech:
     assert spec.model_path is not None and spec.config_path is not None
     out = piper_voice.synthesize(
-        spec.model_path, spec.config_path, text, speed=speed, should_stop=should_stop
+        spec.model_path,
+        spec.config_path,
+        text,
+        speed=speed,
+        should_stop=should_stop,
+        on_chunk=on_chunk,
     )
     duration = len(out.samples) / out.sample_rate
     try:  # the word segmentation Piper's phonemiser sees, with eSpeak's own timings
