@@ -458,6 +458,7 @@ class Sampler:
             self._next_prune = now + 3600
             prune_samples(settings=settings)
             prune_webhook_events()
+        releasable.ENGINE.sweep()  # e.g. the files of Streamlit sessions that have ended
         release_idle_engine(settings)
         due = min(self._next_keys, self._next_sample, now + ENGINE_CHECK_S)
         return max(0.5, due - self._clock())

@@ -19,6 +19,10 @@ Contract, for one :class:`Releasables` registry (the process-wide one is :data:`
   is open and the last one ended ``idle_s`` ago, calls every registered release once (until
   the engine is used again), then hands the freed heap back to the OS.
 
+Beside the caches, :meth:`~Releasables.register_sweep` takes housekeeping that frees what
+closed sessions leave behind (the app registers Streamlit's, see ``views/_closed_sessions.py``);
+:meth:`~Releasables.sweep` runs each one on every sampler tick, busy or not.
+
 The clock is injectable (``clock=``; tests pass ``now=``), so no test waits.
 """
 
@@ -35,7 +39,7 @@ from observability import memory
 
 log = logging.getLogger("talkingphoto.memory")
 
-__all__ = ["ENGINE", "Releasables", "in_use", "register"]
+__all__ = ["ENGINE", "Releasables", "in_use", "register", "register_sweep"]
 
 
 class Releasables:
@@ -45,6 +49,7 @@ class Releasables:
         self.clock = clock
         self._lock = threading.Lock()
         self._releases: dict[str, Callable[[], object]] = {}
+        self._sweeps: dict[str, Callable[[], object]] = {}
         self._active = 0
         self._last_used = clock()
         self._released = True  # nothing is loaded before the first use
@@ -53,6 +58,25 @@ class Releasables:
         """Add (or replace) the release function called ``name``."""
         with self._lock:
             self._releases[name] = release
+
+    def register_sweep(self, name: str, sweep: Callable[[], object]) -> None:
+        """Add (or replace) housekeeping run on every :meth:`sweep`; it must not block."""
+        with self._lock:
+            self._sweeps[name] = sweep
+
+    def sweep(self) -> list[str]:
+        """Run every registered sweep (a failing one is logged, the others still run)."""
+        with self._lock:
+            sweeps = list(self._sweeps.items())
+        done: list[str] = []
+        for name, sweep in sweeps:
+            try:
+                sweep()
+            except Exception:
+                log.exception("sweep %s failed", name)
+                continue
+            done.append(name)
+        return done
 
     def names(self) -> list[str]:
         with self._lock:
@@ -128,6 +152,11 @@ def register(name: str, release: Callable[[], object]) -> None:
     """Register ``release`` with :data:`ENGINE` (called at import by the module that owns the
     cache)."""
     ENGINE.register(name, release)
+
+
+def register_sweep(name: str, sweep: Callable[[], object]) -> None:
+    """Register housekeeping with :data:`ENGINE` (see :meth:`Releasables.register_sweep`)."""
+    ENGINE.register_sweep(name, sweep)
 
 
 def in_use() -> contextlib.AbstractContextManager[None]:
