@@ -341,9 +341,10 @@ def main() -> int:
     print(f"| failed rounds | {len(counters.errors)} |")
     # What the server released when it went quiet (health_monitor / views/_closed_sessions.py).
     log_text = (tmp / "server.log").read_text("utf-8", errors="replace")
-    for line in log_text.splitlines():
-        if "engine idle for" in line or "closed Streamlit sessions" in line:
-            print("  server:", line.strip()[-200:])
+    swept = [line for line in log_text.splitlines() if "closed Streamlit sessions" in line]
+    print(f"| sweeps that shut down closed Streamlit sessions | {len(swept)} |")
+    for line in swept[-1:] + [x for x in log_text.splitlines() if "engine idle for" in x]:
+        print("  server:", line.strip()[-200:])
     for line in counters.errors[:20]:
         print("  ", line)
     return 0 if peak < BUDGET_MB and plateau < BUDGET_MB else 1
