@@ -28,8 +28,10 @@ import ui_theme
 import web
 from errors import ConfigError, TalkingPhotoError
 from i18n import _, format_number, ngettext
+from observability import releasable
 from secrets_manager import get_settings
 from services import credits, startup
+from views import _closed_sessions
 from views._analytics import inject_ga, privacy_text
 from views._components import show_error, show_unexpected
 from views._session import current_user, deliver_cookie, guest_invitation, sign_out
@@ -214,6 +216,8 @@ def _on_script_error(exc: Exception) -> bool:
 if __name__ == "__main__" and get_script_run_ctx() is not None:
     _render()
 else:
+    # Frees the files of sessions whose browser has gone (views/_closed_sessions.py).
+    releasable.register_sweep("closed Streamlit sessions", _closed_sessions.schedule_sweep)
     app = st.App(
         __file__,
         routes=web.ROUTES,

@@ -40,13 +40,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import psutil
 from sqlalchemy import delete, select
 
 import observability.probes as checks_
 from db.models import HealthSample, WebhookEvent, utcnow
 from db.session import read_scope, session_scope
 from errors import N_, TalkingPhotoError, render
-from observability import alerts, memory
+from observability import alerts, memory, releasable
 from observability.probes import (
     REQUESTS,
     KeyCheck,
@@ -410,6 +411,29 @@ def load_samples(since: dt.datetime, max_points: int = 720) -> list[dict[str, An
     ]
 
 
+ENGINE_CHECK_S = 15.0  # how often the sampler looks whether the engine has gone idle
+
+
+def release_idle_engine(settings: Settings, now: float | None = None) -> list[str]:
+    """Unload the local engine's caches once it has been idle ``[engine] idle_unload_s``
+    (see :mod:`observability.releasable`); logs what went and the RSS before and after."""
+    before = _rss_mb()
+    released = releasable.ENGINE.release_if_idle(settings.engine.idle_unload_s, now=now)
+    if released:
+        log.info(
+            "engine idle for %ss: released %s; RSS %.0f -> %.0f MB",
+            settings.engine.idle_unload_s,
+            ", ".join(released),
+            before,
+            _rss_mb(),
+        )
+    return released
+
+
+def _rss_mb() -> float:
+    return float(psutil.Process().memory_info().rss) / 2**20
+
+
 class Sampler:
     """What the sampler thread does on each wake-up; :meth:`tick` is testable with a clock."""
 
@@ -434,7 +458,10 @@ class Sampler:
             self._next_prune = now + 3600
             prune_samples(settings=settings)
             prune_webhook_events()
-        return max(0.5, min(self._next_keys, self._next_sample) - self._clock())
+        releasable.ENGINE.sweep()  # e.g. the files of Streamlit sessions that have ended
+        release_idle_engine(settings)
+        due = min(self._next_keys, self._next_sample, now + ENGINE_CHECK_S)
+        return max(0.5, due - self._clock())
 
     def _run_checks(self, settings: Settings, background: bool) -> None:
         def run() -> None:

@@ -411,6 +411,12 @@ class LoggingSettings(_Section):
     retention: str = "14 days"
 
 
+class EngineSettings(_Section):
+    # Seconds without a render, voice sample or face check after which the local engine drops
+    # its loaded voices, nets and fonts (observability.releasable); 0 = keep them loaded.
+    idle_unload_s: int = Field(default=120, ge=0, le=86_400)
+
+
 class HealthSettings(_Section):
     memory_mb_max: int = Field(800, ge=64, le=1_000_000)
     response_s_max: float = Field(3.0, gt=0, le=600)
@@ -518,6 +524,7 @@ class Settings(_Section):
     smtp: SMTPSettings = Field(default_factory=SMTPSettings)
     sentry: SentrySettings = Field(default_factory=SentrySettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
+    engine: EngineSettings = Field(default_factory=EngineSettings)
     health: HealthSettings = Field(default_factory=HealthSettings)
     analytics: AnalyticsSettings = Field(default_factory=AnalyticsSettings)
     legal: LegalSettings = Field(default_factory=LegalSettings)

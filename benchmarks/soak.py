@@ -199,6 +199,16 @@ async def _run(
             await browser.close()
 
 
+def _after_close(samples: list[Sample], seconds: float) -> float | None:
+    """Server RSS at the first sample ``seconds`` or more after every browser had closed."""
+    after = [s for s in samples if s.phase == "idle-after"]
+    if not after:
+        return None
+    closed = after[0].t
+    later = [s.app_mb for s in after if s.t - closed >= seconds - 0.5]
+    return later[0] if later else None
+
+
 def _slope_per_10min(points: list[Sample]) -> float:
     if len(points) < 3:
         return 0.0
@@ -319,6 +329,9 @@ def main() -> int:
     print(f"| peak (busy) | {peak:.0f} MB (budget {BUDGET_MB:.0f} MB) |")
     print(f"| plateau (median, last third of busy) | {plateau:.0f} MB |")
     print(f"| growth after the first third | {growth:+.1f} MB per 10 min |")
+    for seconds in (60, 120, 180):
+        if seconds <= args.idle and (mb := _after_close(samples, seconds)) is not None:
+            print(f"| {seconds} s after every browser closed | {mb:.0f} MB |")
     print(f"| end of idle ({args.idle:.0f} s after closing) | {after[-1] if after else 0:.0f} MB |")
     print(f"| busy wall time | {busy_s / 60:.1f} min |")
     print(
@@ -326,6 +339,12 @@ def main() -> int:
         f" / {counters.reloads} / {counters.new_creators} |"
     )
     print(f"| failed rounds | {len(counters.errors)} |")
+    # What the server released when it went quiet (health_monitor / views/_closed_sessions.py).
+    log_text = (tmp / "server.log").read_text("utf-8", errors="replace")
+    swept = [line for line in log_text.splitlines() if "closed Streamlit sessions" in line]
+    print(f"| sweeps that shut down closed Streamlit sessions | {len(swept)} |")
+    for line in swept[-1:] + [x for x in log_text.splitlines() if "engine idle for" in x]:
+        print("  server:", line.strip()[-200:])
     for line in counters.errors[:20]:
         print("  ", line)
     return 0 if peak < BUDGET_MB and plateau < BUDGET_MB else 1

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import providers
 from errors import N_, InputError, ScriptError, TalkingPhotoError, VoiceError
+from observability import releasable
 from providers import router
 from providers.base import (
     ASPECTS,
@@ -161,7 +162,8 @@ def has_sample(voice_id: str, language: str) -> bool:
 
 def voice_sample(voice_id: str) -> bytes:
     """A short WAV of one of our voices (a few dozen KB; the engine caches it)."""
-    return speech.sample(voice_id)
+    with releasable.in_use():  # may load a Piper voice: an engine use, not to be unloaded
+        return speech.sample(voice_id)
 
 
 def default_aspect(width: int, height: int) -> str:

@@ -39,6 +39,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageOps, UnidentifiedImageError
 
 from errors import N_, PhotoError, ScriptError
+from observability import releasable
 from secrets_manager import get_settings
 from services import image_limits, ratelimit
 
@@ -224,7 +225,8 @@ def face_preview(photo: PreparedPhoto, *, min_face_px: int = 120) -> FacePreview
     from providers.local.pipeline import load_photo
 
     rgb = load_photo(photo.data)
-    lm = detect_face(rgb, min_face_px=min_face_px)
+    with releasable.in_use():
+        lm = detect_face(rgb, min_face_px=min_face_px)
     x, y, w, h = lm.box
     # Show the head, not just the detector's box: hair above, chin below.
     cx, cy, half = x + w / 2, y + h * 0.55, w * 0.95

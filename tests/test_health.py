@@ -402,6 +402,31 @@ def test_d_id_fake_server_down_then_up(health_env) -> None:
 # ------------------------------------------------------------------------------ sampler
 
 
+def test_the_sampler_runs_sweeps_and_unloads_the_engine_once_idle(
+    fake_checked, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from observability import releasable
+
+    now = [1000.0]
+    engine = releasable.Releasables(clock=lambda: now[0])
+    monkeypatch.setattr(releasable, "ENGINE", engine)
+    voices = {"piper:en:joe": bytearray(1 << 20)}
+    swept: list[float] = []
+    engine.register("voices", voices.clear)
+    engine.register_sweep("closed sessions", lambda: swept.append(now[0]))
+    with engine.in_use():  # a video was made
+        pass
+    sampler = health_monitor.Sampler(clock=lambda: now[0])
+    assert sampler.tick(background=False) <= health_monitor.ENGINE_CHECK_S
+    assert swept == [1000.0] and voices  # swept on every tick; the engine is not idle yet
+    now[0] += 119
+    sampler.tick(background=False)
+    assert len(swept) == 2 and voices
+    now[0] += 1  # [engine] idle_unload_s = 120 by default
+    sampler.tick(background=False)
+    assert len(swept) == 3 and voices == {}
+
+
 def test_the_sampler_stores_prunes_and_checks_keys_on_schedule(fake_checked) -> None:
     from sqlalchemy import func, select
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from observability import releasable
 from providers.base import (
     Capabilities,
     GenerationRequest,
@@ -55,7 +56,9 @@ class LocalProvider(Provider):
         from providers.local.pipeline import render
 
         self.validate(request)
-        out = render(request, ctx, min_face_px=self.min_face_px)
+        # The voice, nets and fonts stay loaded while this runs (observability.releasable).
+        with releasable.in_use():
+            out = render(request, ctx, min_face_px=self.min_face_px)
         return GenerationResult(
             video_path=out.video,
             duration_s=out.duration_s,

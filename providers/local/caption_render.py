@@ -30,6 +30,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from errors import N_, LanguageError
+from observability import releasable
 from providers.local.cues import Cue
 from providers.local.languages import LANGUAGES
 
@@ -137,6 +138,15 @@ def has_glyph(path: Path, ch: str) -> bool:
     if mask.size != notdef.size:
         return True
     return bytes(mask) != bytes(notdef)
+
+
+def _release_fonts() -> None:
+    """Forget the loaded fonts and glyph answers (CJK fonts are tens of MB each)."""
+    has_glyph.cache_clear()
+    _font.cache_clear()
+
+
+releasable.register("caption fonts", _release_fonts)
 
 
 def _inherits(ch: str) -> bool:

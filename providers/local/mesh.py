@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import math
 import threading
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
+
+from observability import releasable
 
 MODELS = Path(__file__).resolve().parent / "models"
 _local = threading.local()
@@ -65,9 +68,40 @@ class Box:
         return self.x1 - self.x0
 
 
+class _Nets:
+    """One thread's nets by model name (an object, so :data:`_every_thread` holds it weakly)."""
+
+    __slots__ = ("__weakref__", "by_name")
+
+    def __init__(self) -> None:
+        self.by_name: dict[str, cv2.dnn.Net] = {}
+
+
+# Every live thread's nets, so the idle release can reach the job workers' from another
+# thread; a thread's entry goes when the thread ends (its threading.local goes with it).
+_every_thread: weakref.WeakSet[_Nets] = weakref.WeakSet()
+_every_lock = threading.Lock()
+
+
+def release_nets() -> None:
+    """Forget every thread's nets; each thread loads what it needs again on its next call.
+    A call under way keeps its own reference to the net it is running."""
+    with _every_lock:
+        for nets in list(_every_thread):
+            nets.by_name.clear()
+
+
+releasable.register("face nets", release_nets)
+
+
 def _net(name: str) -> cv2.dnn.Net:
     """A vendored model, loaded once per thread (a Net keeps per-call state)."""
-    cache: dict[str, cv2.dnn.Net] = _local.__dict__.setdefault("nets", {})
+    nets: _Nets | None = getattr(_local, "nets", None)
+    if nets is None:
+        nets = _local.nets = _Nets()
+        with _every_lock:
+            _every_thread.add(nets)
+    cache = nets.by_name
     net = cache.get(name)
     if net is None:
         net = cv2.dnn.readNetFromTFLite(str(MODELS / name))

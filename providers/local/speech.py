@@ -31,6 +31,7 @@ from typing import BinaryIO
 import numpy as np
 
 from errors import N_, ScriptError, VoiceError
+from observability import releasable
 from providers.base import PITCH_RANGE, SPEED_RANGE, CancelToken, Voice, check_range
 from providers.local import espeak, piper_voice
 from providers.local.languages import LANGUAGES, get_language
@@ -328,3 +329,6 @@ def sample(voice_id: str, text: str | None = None) -> bytes:
 @lru_cache(maxsize=128)
 def _sample_cached(voice_id: str, language: str, text: str) -> bytes:
     return to_wav_bytes(synthesize(text, language, voice_id))
+
+
+releasable.register("voice samples", _sample_cached.cache_clear)
