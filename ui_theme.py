@@ -58,6 +58,9 @@ _CSS = f"""
 .tp-caption {{
   font-family: {FONT_STACK};
 }}
+/* A video's subtitles (its WebVTT track) are drawn with the browser's caption font, which has
+   no Indic glyphs on many systems: give them the shipped faces too. */
+video::cue {{ font-family: {FONT_STACK}; }}
 /* comfortable reading width on laptops, full width on phones */
 .block-container {{ max-width: 1120px; padding-top: 3.6rem; padding-bottom: 4rem; }}
 @media (max-width: 640px) {{

@@ -366,6 +366,44 @@ def test_indic_scripts_are_drawn_with_the_shipped_web_fonts(chromium, server: st
             fresh.close()
 
 
+_BOLD_MEASURE = """
+async () => {
+  await document.fonts.ready;
+  const node = document.querySelector('[data-testid=stSidebar] strong');
+  if (!node) return null;
+  const style = getComputedStyle(node);
+  const probe = document.createElement('span');
+  probe.textContent = node.innerText;
+  probe.style.cssText = `white-space:nowrap;font-size:${style.fontSize};` +
+    `font-weight:${style.fontWeight};font-family:"Noto Sans Tamil", sans-serif`;
+  document.body.appendChild(probe);
+  const shipped = probe.getBoundingClientRect().width;
+  probe.remove();
+  const range = document.createRange();
+  range.selectNodeContents(node);
+  return {text: node.innerText, width: range.getBoundingClientRect().width, shipped};
+}
+"""
+
+
+@browser
+@pytest.mark.slow
+def test_bold_indic_text_is_drawn_with_the_shipped_face_not_boxes(chromium, server: str) -> None:
+    """The sidebar's balance is bold (600). With the generic sans-serif first in the theme's
+    font list, this machine's sans-serif claimed the Tamil code points and drew boxes for
+    "3 கிரெடிட்கள்" although the Noto Sans Tamil faces had loaded."""
+    page = _page(chromium, LAPTOP)
+    try:
+        page.goto(f"{server}/?lang=ta")
+        wait_for_app(page)
+        page.wait_for_timeout(1_000)
+        got = page.evaluate(_BOLD_MEASURE)
+        assert got is not None and "கிரெடிட்" in got["text"], got
+        assert abs(got["width"] - got["shipped"]) < 0.5, got
+    finally:
+        page.context.close()
+
+
 @browser
 @pytest.mark.slow
 def test_phone_menu_works_with_the_keyboard(chromium, server: str) -> None:
