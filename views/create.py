@@ -58,19 +58,28 @@ HEAD_MOTION = {0.0: N_("Off"), 0.15: N_("Subtle"), 0.3: N_("Natural"), 0.6: N_("
 
 
 def _stage(source_id: str, data: bytes, *, rate_limited: bool = True) -> None:
-    """Check the upload once per file; keep the staged files' paths, or the error to show."""
-    st.session_state.pop("photo", None)
-    st.session_state.pop("photo_error", None)
-    st.session_state["photo_source_id"] = source_id
+    """Check the upload once per file; keep the staged files' paths, or the error to show.
+
+    The three keys change together, after the check: a run that Streamlit stops half-way
+    (a newer event arrived: typing right after a reload did) must leave the old source id, so
+    the next run checks the photo again. Setting the id first once left "this file is done"
+    with no photo, and the page asked for the photo again (the soak, 3% of rounds)."""
     user = current_user() if rate_limited else None
+    photo: StagedPhoto | None = None
+    error: tuple[str, dict[str, object]] | None = None
     try:
-        st.session_state["photo"] = photos.stage_upload(
-            data, user_id=user.id if user is not None else None
-        )
+        photo = photos.stage_upload(data, user_id=user.id if user is not None else None)
     except (PhotoError, FaceError, RateLimited) as exc:
         # Not the exception (it holds a traceback): its template and params, translated when
         # shown, so switching the UI language translates the message too.
-        st.session_state["photo_error"] = (exc.template, exc.params)
+        error = (exc.template, dict(exc.params))
+    st.session_state.pop("photo", None)
+    st.session_state.pop("photo_error", None)
+    if photo is not None:
+        st.session_state["photo"] = photo
+    if error is not None:
+        st.session_state["photo_error"] = error
+    st.session_state["photo_source_id"] = source_id
 
 
 def _photo_input(max_mb: int) -> Any:
