@@ -87,9 +87,10 @@ def main() -> int:
         page.set_default_timeout(60_000)
         page.goto(f"{base}/videos?lang={lang}")
         _loaded(page)
-        play = page.get_by_role("button", name=tr("Play"))
-        if play.count():
-            play.first.click()
+        play = page.get_by_role("button", name=tr("Play")).first
+        play.wait_for()  # the list renders after the page shell
+        if play.is_visible():
+            play.click()
             video = page.get_by_test_id("stVideo").first
             expect(video).to_be_visible()
             video.evaluate("v => v.scrollIntoView({block: 'center'})")
