@@ -22,6 +22,11 @@ ENTRY = str(ROOT / "app_streamlit_cloud.py")
 TIMEOUT_S = 60
 
 
+def _voice_picker(at: AppTest):  # -> Selectbox
+    """The voice picker (one per script language: its key is ``voice_<language>``)."""
+    return next(s for s in at.selectbox if str(s.key).startswith("voice_"))
+
+
 def _jpeg(array: np.ndarray, quality: int = 90) -> bytes:
     buf = io.BytesIO()
     Image.fromarray(array).save(buf, "JPEG", quality=quality)
@@ -274,7 +279,7 @@ def test_script_language_follows_a_new_ui_language_when_a_voice_speaks_it(
     ]  # fmt: skip
     assert at.sidebar.radio(key="ui_lang").value == lang
     assert at.selectbox(key="language").value == lang
-    assert at.selectbox(key="voice").options, "a voice for the language is offered"
+    assert _voice_picker(at).options, "a voice for the language is offered"
 
 
 def test_script_language_falls_back_to_english_without_a_voice(app_env: Path) -> None:
@@ -291,7 +296,7 @@ def test_hindi_voices_and_sample(app_env: Path, monkeypatch: pytest.MonkeyPatch)
     reset_settings_cache()
     at = _app()
     at = at.selectbox(key="language").set_value("hi").run()
-    voice = at.selectbox(key="voice")
+    voice = _voice_picker(at)
     assert voice.options, "Hindi voices are offered"
     at = at.button(key="play_sample").click().run()
     _assert_clean(at)

@@ -27,6 +27,11 @@ from tests.test_app_pages import ENTRY, TIMEOUT_S, _texts, _upload, astronaut_jp
 SCRIPT = "Hello from TalkingPhoto. This is a short test."
 
 
+def _voice_picker(at: AppTest):  # -> Selectbox
+    """The voice picker (one per script language: its key is ``voice_<language>``)."""
+    return next(s for s in at.selectbox if str(s.key).startswith("voice_"))
+
+
 @pytest.fixture
 def app(jobs_env: fakes.Plan, settings_env: Callable[..., None]) -> Iterator[Callable[..., None]]:
     """The app with a fresh start, the fake provider registered, caches cleared; returns a
@@ -96,7 +101,7 @@ def test_the_chooser_offers_auto_and_each_configured_service_with_its_price(
     at = chooser.set_value("heygen").run()
     assert "HeyGen animates your photo with lip-sync." in _texts(at)
     at = at.selectbox(key="language").set_value("hi").run()
-    voice = at.selectbox(key="voice")
+    voice = _voice_picker(at)
     assert voice.options == ["Aarav · male · heygen  ✨ natural"]  # from the vendor, for Hindi
     at = at.selectbox(key="provider").set_value("auto").run()
     assert "Auto tries HeyGen, fake in turn" in _texts(at)
@@ -196,7 +201,7 @@ def test_synthesia_and_luma_say_what_they_cannot_do(app: Callable[..., None]) ->
     at = at.selectbox(key="provider").set_value("luma").run()
     assert "Motion only, no lip-sync: Luma animates your photo" in _texts(at)
     assert "Luma needs the photo at a public web address" in _texts(at)  # local disk storage
-    assert at.selectbox(key="voice").options  # our own voices speak over Luma's motion
+    assert _voice_picker(at).options  # our own voices speak over Luma's motion
 
 
 def test_d_id_voices_come_from_the_vendor_and_are_cached(
@@ -207,7 +212,7 @@ def test_d_id_voices_come_from_the_vendor_and_are_cached(
         at = _open()
         at = at.selectbox(key="provider").set_value("d_id").run()
         at = at.selectbox(key="language").set_value("hi").run()
-        assert {o.split(" ·")[0] for o in at.selectbox(key="voice").options} == {"Madhur", "Swara"}
+        assert {o.split(" ·")[0] for o in _voice_picker(at).options} == {"Madhur", "Swara"}
         fetched = len(server.calls("GET", "/tts/voices"))  # English first, then Hindi
         at = at.run()
         at = at.selectbox(key="language").set_value("en").run()

@@ -228,13 +228,20 @@ def _voice_section(choice: Choice, language: str) -> str | None:
         return None
     # Labels are made now, in the page's language; format_func may be called later.
     labels = {v.id: _voice_label(v) for v in sorted(found, key=lambda v: (not v.natural, v.name))}
-    if st.session_state.get("voice") not in labels:
-        st.session_state.pop("voice", None)  # a restored or other language's voice
+    # One picker per script language (its own key): a picker whose options change under the
+    # same key kept showing the previous language's voice in the browser once the form's
+    # options were also set from session state (drafts). "voice" holds the restored choice.
+    key = f"voice_{language}"
+    if key not in st.session_state and st.session_state.get("voice") in labels:
+        st.session_state[key] = st.session_state["voice"]
+    if st.session_state.get(key) not in labels:
+        st.session_state.pop(key, None)
     # The whole column's width: the best voice's label ("… ✨ natural") is the longest and
     # was cut off beside the sample button.
     voice_id = st.selectbox(
-        _("Voice"), options=list(labels), format_func=labels.__getitem__, key="voice"
+        _("Voice"), options=list(labels), format_func=labels.__getitem__, key=key
     )
+    st.session_state["voice"] = voice_id
     if (
         voice_id
         and generation.has_sample(voice_id, language)
