@@ -246,7 +246,9 @@ def test_small_controls_are_big_enough_to_tap_on_a_phone(
     help "?" are at least 44x44 px (their boxes, measured); a desktop keeps Streamlit's
     sizes (the look does not change there)."""
     upload(page, server, portrait)
-    page.get_by_text("Advanced options").click()  # type: ignore[attr-defined]
+    advanced = page.get_by_text("Advanced options")  # type: ignore[attr-defined]
+    sync_api.expect(advanced).to_have_count(1)  # a rerun may show the old form for a moment
+    advanced.click()
     help_icon = page.locator(TARGETS["help ?"]).first  # type: ignore[attr-defined]
     sync_api.expect(help_icon).to_be_attached()
     sizes = {}
