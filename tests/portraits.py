@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -97,3 +98,12 @@ def with_glasses(base: np.ndarray) -> np.ndarray:
     cv2.line(img, (le[0] - 34, le[1]), (le[0] - 70, le[1] - 6), (25, 20, 20), 5, cv2.LINE_AA)
     cv2.line(img, (re[0] + 34, re[1]), (re[0] + 70, re[1] - 6), (25, 20, 20), 5, cv2.LINE_AA)
     return img
+
+
+def write_astronaut_jpeg(path: Path) -> Path:
+    """The astronaut at 1024 px (the 512 px original's face is below ``min_face_px``) as a
+    JPEG at ``path``: the portrait the browser tests upload."""
+    from PIL import Image
+
+    Image.fromarray(data.astronaut()).resize((1024, 1024)).save(path, "JPEG", quality=90)
+    return path

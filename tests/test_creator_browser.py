@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -36,14 +35,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def portrait(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from PIL import Image
-    from skimage import data
+    from tests.portraits import write_astronaut_jpeg
 
-    path = tmp_path_factory.mktemp("photo") / "astronaut.jpg"
-    buf = io.BytesIO()
-    Image.fromarray(data.astronaut()).resize((1024, 1024)).save(buf, "JPEG", quality=90)
-    path.write_bytes(buf.getvalue())
-    return path
+    return write_astronaut_jpeg(tmp_path_factory.mktemp("photo") / "astronaut.jpg")
 
 
 @pytest.fixture(params=list(VIEWPORTS))

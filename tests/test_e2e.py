@@ -12,7 +12,6 @@ on a phone in test_share_browser.py.
 
 from __future__ import annotations
 
-import io
 import re
 import tempfile
 import time
@@ -63,14 +62,9 @@ def _verification_link(outbox: Path, email: str) -> str:
 
 @pytest.fixture(scope="module")
 def portrait(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from PIL import Image
-    from skimage import data
+    from tests.portraits import write_astronaut_jpeg
 
-    path = tmp_path_factory.mktemp("photo") / "portrait.jpg"
-    buf = io.BytesIO()
-    Image.fromarray(data.astronaut()).resize((1024, 1024)).save(buf, "JPEG", quality=90)
-    path.write_bytes(buf.getvalue())
-    return path
+    return write_astronaut_jpeg(tmp_path_factory.mktemp("photo") / "portrait.jpg")
 
 
 @pytest.fixture(scope="module")
