@@ -20,11 +20,12 @@ import numpy as np
 from PIL import Image
 from skimage import data
 
-from providers.base import GenerationRequest, JobContext
+from providers.base import JobContext
 from providers.local import LocalProvider
 from providers.local import mesh as fm
 from providers.local.person import person_mask
 from tests.lipsync import decode_frames
+from tests.portraits import head_motion_request
 
 
 def main() -> None:
@@ -32,15 +33,7 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp())
     photo = tmp / "p.jpg"
     Image.fromarray(rgb).save(photo, quality=92)
-    req = GenerationRequest(
-        photo_path=photo,
-        script="Hello there! Welcome to Talking Photo. This portrait can now speak any script.",
-        language="en",
-        voice="espeak:en:female",
-        resolution=480,
-        aspect="1:1",
-        head_motion=1.0,
-    )
+    req = head_motion_request(photo)
     frames, _ = decode_frames(LocalProvider().generate(req, JobContext(work_dir=tmp)).video_path)
     f0 = np.ascontiguousarray(frames[0])
     pts, _ = fm.fit_mesh(f0, fm.detect_boxes(f0)[0])

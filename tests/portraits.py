@@ -17,6 +17,8 @@ import cv2
 import numpy as np
 from skimage import data
 
+from providers.base import GenerationRequest
+
 Point = tuple[float, float]
 
 # Hand labels, 512 px original, (x, y) pixels; "left" is the image's left.
@@ -107,3 +109,17 @@ def write_astronaut_jpeg(path: Path) -> Path:
 
     Image.fromarray(data.astronaut()).resize((1024, 1024)).save(path, "JPEG", quality=90)
     return path
+
+
+def head_motion_request(photo: Path) -> GenerationRequest:
+    """The short English clip at head motion 1.0 that the background-stability test and
+    ``benchmarks/engine_background.py`` both render."""
+    return GenerationRequest(
+        photo_path=photo,
+        script="Hello there! Welcome to Talking Photo. This portrait can now speak any script.",
+        language="en",
+        voice="espeak:en:female",
+        resolution=480,
+        aspect="1:1",
+        head_motion=1.0,
+    )

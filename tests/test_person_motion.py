@@ -16,13 +16,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from providers.base import GenerationRequest, JobContext
+from providers.base import JobContext
 from providers.local import LocalProvider
 from providers.local.animate import FaceAnimator
 from providers.local.face import FaceLandmarks, detect_face
 from providers.local.framing import plan_framing, render_base
 from providers.local.person import background_plate, person_mask
 from tests.lipsync import decode_frames
+from tests.portraits import head_motion_request
 
 
 @pytest.fixture(scope="module")
@@ -105,15 +106,7 @@ def test_background_still_in_a_video_with_head_motion_one(
 ) -> None:
     photo = tmp_path / "p.jpg"
     Image.fromarray(astronaut_rgb).save(photo, quality=92)
-    request = GenerationRequest(
-        photo_path=photo,
-        script="Hello there! Welcome to Talking Photo. This portrait can now speak any script.",
-        language="en",
-        voice="espeak:en:female",
-        resolution=480,
-        aspect="1:1",
-        head_motion=1.0,
-    )
+    request = head_motion_request(photo)
     result = LocalProvider().generate(request, JobContext(work_dir=tmp_path))
     frames, _ = decode_frames(result.video_path)
     person = np.zeros(frames.shape[1:3], bool)
