@@ -11,7 +11,10 @@ counted as a first job in a worker would pay it, unless --warm). Peak RSS is sam
 the kernel for the Python process alone. The "still" rows are the floor: the same framed
 photo, the same length and the same encoder settings, with no speech and no animation; "x
 still" is the video's wall time over it; "CPU s" counts the run's CPU time, ffmpeg included
-(steadier than wall time when the machine is shared). The "noface" row is how long
+(steadier than wall time when the machine is shared), "enc CPU" ffmpeg's part of it. The
+"voice" rows synthesise the same script and nothing else. Under each pair, the budget line
+says what a video 1.5x the still's time could spend on the animation: that time on every
+core, minus the voice's and the still's own CPU time. The "noface" row is how long
 ``generate`` takes to refuse a photo without a face (a fresh process: model loading
 included, imports not).
 
@@ -72,6 +75,22 @@ def write_photo(folder: Path) -> Path:
     return path
 
 
+_CPU0 = (0.0, 0.0)  # (this process, its waited-for children) CPU seconds when timing began
+
+
+def cpu_now() -> tuple[float, float]:
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime, kids.ru_utime + kids.ru_stime
+
+
+def start_clock() -> float:
+    """Start timing a run: wall clock, and CPU from here on (imports are not the run's)."""
+    global _CPU0
+    _CPU0 = cpu_now()
+    return time.perf_counter()
+
+
 def child_noface(seconds: float, resolution: int, work: Path, photo: Path) -> dict:
     """Seconds from ``generate`` to its "no face" error (a cup of coffee, no person)."""
     sys.path.insert(0, str(ROOT))
@@ -86,7 +105,7 @@ def child_noface(seconds: float, resolution: int, work: Path, photo: Path) -> di
         resolution=resolution,
         aspect="9:16",
     )
-    t0 = time.perf_counter()
+    t0 = start_clock()
     try:
         LocalProvider().generate(request, JobContext(work_dir=work / "job"))
     except FaceError:
@@ -122,7 +141,7 @@ def child_generate(
         resolution=resolution,
         aspect="9:16",
     )
-    t0 = time.perf_counter()
+    t0 = start_clock()
     result = LocalProvider().generate(request, JobContext(work_dir=work / "job"))
     wall = time.perf_counter() - t0
     return {
@@ -131,6 +150,25 @@ def child_generate(
         "voice": result.voice,
         "timings": result.timings,
         "size": f"{result.width}x{result.height}",
+    }
+
+
+def child_voice(seconds: float, voice: str | None, warm: bool) -> dict:
+    """The voice alone: the same script synthesised, nothing drawn or encoded. With the
+    still row it is the part of a video's work that no renderer can avoid."""
+    sys.path.insert(0, str(ROOT))
+    from providers.local import speech
+
+    if warm:
+        speech.synthesize("Ready.", "en", voice)
+    t0 = start_clock()
+    sp = speech.synthesize(script_for(seconds), "en", voice)
+    return {
+        "wall_s": time.perf_counter() - t0,
+        "duration_s": sp.duration_s,
+        "voice": sp.voice_id,
+        "timings": {},
+        "size": "-",
     }
 
 
@@ -147,7 +185,7 @@ def child_still(seconds: float, resolution: int, work: Path, photo_file: Path) -
     from providers.local.framing import plan_framing, render_base
     from providers.local.pipeline import FPS, load_photo
 
-    t0 = time.perf_counter()
+    t0 = start_clock()
     photo = load_photo(photo_file)
     lm = detect_face(photo)
     framing = plan_framing(photo.shape[1], photo.shape[0], lm.box, resolution, "9:16")
@@ -204,6 +242,28 @@ def measure(args: list[str]) -> dict:
     return result
 
 
+def budget_line(rows: dict[str, dict], cpus: int, target: float = 1.5) -> str:
+    """What a video ``target`` times the still's wall time would leave for the animation.
+
+    Even with every core busy the whole time, such a video can spend at most ``target`` x
+    still wall x cores CPU seconds. The voice (synthesised anyway) and the still's own work
+    (photo, face, copying and encoding every frame) come off that first; what is left is
+    all the animation may add: mouth, eyes, head motion, and the encoder's extra work on
+    frames that change.
+    """
+    still, voice, video = rows["still"], rows["voice"], rows["video"]
+    budget = target * still["wall_s"] * cpus
+    floor = voice["cpu_s"] + still["cpu_s"]
+    left = budget - floor
+    frames = max(1, round(video["duration_s"] * 25))
+    return (
+        f"  budget at {target}x still: {target * still['wall_s']:.2f} s on {cpus} cores = "
+        f"{budget:.2f} CPU s; voice {voice['cpu_s']:.2f} + still {still['cpu_s']:.2f} = "
+        f"{floor:.2f}; left for the animation {left:.2f} CPU s ({left / frames * 1000:.1f} ms "
+        f"a frame); the video's animation took {video['cpu_s'] - floor:.2f}"
+    )
+
+
 def main() -> None:
     global ROOT
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -232,22 +292,27 @@ def main() -> None:
                 out = child_still(seconds, res, Path(tmp), photo)
             elif kind == "noface":
                 out = child_noface(seconds, res, Path(tmp), photo)
+            elif kind == "voice":
+                out = child_voice(seconds, args.voice, args.warm)
             else:
                 out = child_generate(seconds, res, args.voice, Path(tmp), args.warm, photo)
         # ru_maxrss is in KiB on Linux: this process's own peak, without ffmpeg.
         me = resource.getrusage(resource.RUSAGE_SELF)
         out["peak_py_mb"] = me.ru_maxrss / 1024
-        # CPU seconds of the run, ffmpeg included (a waited-for child): on a shared, busy
-        # machine this moves far less than the wall time does.
-        kids = resource.getrusage(resource.RUSAGE_CHILDREN)
-        out["cpu_s"] = me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+        # CPU seconds of the run (from start_clock: imports excluded, model loading in),
+        # ffmpeg included (a waited-for child): on a shared, busy machine this moves far
+        # less than the wall time does.
+        own, kids = cpu_now()
+        out["cpu_s"] = own - _CPU0[0] + kids - _CPU0[1]
+        out["enc_cpu_s"] = kids - _CPU0[1]  # ffmpeg's share
         print(json.dumps(out))
         return
 
     print(f"cpus: {os.cpu_count()}  python: {sys.version.split()[0]}  engine: {ROOT}")
     header = (
         f"{'run':<6} {'script':>6} {'res':>8} {'speech s':>8} {'wall s':>7} {'RTF':>5} "
-        f"{'x still':>7} {'CPU s':>6} {'RSS py MB':>9} {'RSS all MB':>10}  stages (s)"
+        f"{'x still':>7} {'CPU s':>6} {'enc CPU':>7} {'RSS py MB':>9} {'RSS all MB':>10}"
+        "  stages (s)"
     )
     print(header)
     print("-" * len(header))
@@ -256,9 +321,9 @@ def main() -> None:
     for seconds in args.lengths:
         for res in args.sizes:
             rows = {}
-            for kind in ("video", "still"):
-                extra = ["--voice", args.voice] if args.voice and kind == "video" else []
-                extra += ["--warm"] if args.warm and kind == "video" else []
+            for kind in ("video", "still", "voice"):
+                extra = ["--voice", args.voice] if args.voice and kind != "still" else []
+                extra += ["--warm"] if args.warm and kind != "still" else []
                 rows[kind] = measure([*extra, "--child", kind, str(seconds), str(res), str(photo)])
             for kind, r in rows.items():
                 stages = " ".join(f"{k}={v:.2f}" for k, v in r["timings"].items() if k != "total")
@@ -266,15 +331,16 @@ def main() -> None:
                 print(
                     f"{kind:<6} {seconds:>5.0f}s {r['size']:>8} {r['duration_s']:>8.1f} "
                     f"{r['wall_s']:>7.2f} {r['wall_s'] / r['duration_s']:>5.2f} {ratio:>7.2f} "
-                    f"{r['cpu_s']:>6.2f} {r['peak_py_mb']:>9.0f} {r['peak_tree_mb']:>10.0f}"
-                    f"  {stages}",
+                    f"{r['cpu_s']:>6.2f} {r['enc_cpu_s']:>7.2f} {r['peak_py_mb']:>9.0f} "
+                    f"{r['peak_tree_mb']:>10.0f}  {stages}",
                     flush=True,
                 )
+            print(budget_line(rows, os.cpu_count() or 1), flush=True)
     r = measure(["--child", "noface", str(args.lengths[0]), str(args.sizes[0]), str(photo)])
     print(
         f"{'noface':<6} {'':>6} {'':>8} {'':>8} {r['wall_s']:>7.2f} {'':>5} {'':>7} "
-        f"{r['cpu_s']:>6.2f} {r['peak_py_mb']:>9.0f} {r['peak_tree_mb']:>10.0f}"
-        f"  files left: {r['left'] or 'none'}",
+        f"{r['cpu_s']:>6.2f} {r['enc_cpu_s']:>7.2f} {r['peak_py_mb']:>9.0f} "
+        f"{r['peak_tree_mb']:>10.0f}  files left: {r['left'] or 'none'}",
         flush=True,
     )
 
