@@ -48,6 +48,7 @@ _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
 _MISSING = N_("[to be filled in]")
 _NO_PROCESSORS = N_("None: everything runs on our own servers.")
 _KEPT_UNTIL_DELETED = N_("until you delete them (or your account)")
+_DELETED_AT_ONCE = N_("as soon as your video is made")
 _MAKES_VIDEOS = N_("Makes the talking video from your photo and script")
 _TAKES_PAYMENTS = N_("Takes payments (we never see full card or UPI details)")
 _STORES_MEDIA = N_("Stores photos and videos")
@@ -162,6 +163,17 @@ def video_retention(days: int, language: str = DEFAULT_LANGUAGE) -> str:
     return found.ngettext("for {n} day", "for {n} days", days).format(n=days)
 
 
+def photo_retention(days: int, language: str = DEFAULT_LANGUAGE) -> str:
+    """When photos are deleted, as the privacy policy says it in ``language``
+    (``days == 0``: as soon as the video is made)."""
+    found = catalog(language)
+    if days == 0:
+        return found.gettext(_DELETED_AT_ONCE)
+    return found.ngettext(
+        "{n} day after your video is made", "{n} days after your video is made", days
+    ).format(n=days)
+
+
 def _values(settings: Settings, language: str) -> dict[str, str]:
     found = catalog(language)
     missing = found.gettext(_MISSING)
@@ -188,7 +200,7 @@ def _values(settings: Settings, language: str) -> dict[str, str]:
         "support_email": value(support.email),
         "terms_version": _inert(legal.terms_version),
         "privacy_version": _inert(legal.privacy_version),
-        "photo_retention_days": str(settings.storage.photo_retention_days),
+        "photo_retention": photo_retention(settings.storage.photo_retention_days, language),
         "video_retention": video_retention(settings.storage.video_retention_days, language),
         "processors": "\n".join(lines),
     }

@@ -66,7 +66,7 @@ def test_privacy_policy_is_a_marked_template_filled_from_settings(
     assert "Asha Media Pvt Ltd" in text and "R\\. Sharma" in text
     assert "grievance@asha\\.example" in text
     assert "[to be filled in]" in text  # the phone and the address are not set
-    assert "deleted 0 days after your video is made" in text
+    assert "deleted as soon as your video is made" in text
     for right in ("**access**", "**correct and update**", "**erase**", "Data Protection Board"):
         assert right in text
     assert "None: everything runs on our own servers." in text

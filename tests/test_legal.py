@@ -148,6 +148,30 @@ def test_video_retention_is_said_in_the_document_language(
     assert phrase in legal.document("privacy", language)
 
 
+@pytest.mark.parametrize(
+    ("language", "days", "sentence"),
+    [
+        ("en", 1, "**Photos** are deleted 1 day after your video is made."),
+        ("en", 7, "**Photos** are deleted 7 days after your video is made."),
+        ("en", 0, "**Photos** are deleted as soon as your video is made."),
+        ("hi", 7, "**फ़ोटो** आपका वीडियो बनने के 7 दिन बाद हटा दी जाती हैं।"),
+        ("hi", 0, "**फ़ोटो** आपका वीडियो बनते ही हटा दी जाती हैं।"),
+        ("ta", 1, "**படங்கள்** உங்கள் வீடியோ உருவான 1 நாளுக்குப் பிறகு நீக்கப்படும்."),
+        ("ta", 7, "**படங்கள்** உங்கள் வீடியோ உருவான 7 நாட்களுக்குப் பிறகு நீக்கப்படும்."),
+        ("te", 7, "**ఫోటోలు** మీ వీడియో తయారైన 7 రోజుల తర్వాత తొలగించబడతాయి."),
+        ("bn", 0, "**ফটো** আপনার ভিডিও তৈরি হওয়ার সঙ্গে সঙ্গে মুছে ফেলা হয়।"),
+        ("mr", 1, "**फोटो** तुमचा व्हिडिओ बनल्यानंतर 1 दिवसाने हटवले जातात."),
+        ("mr", 7, "**फोटो** तुमचा व्हिडिओ बनल्यानंतर 7 दिवसांनी हटवले जातात."),
+    ],
+)
+def test_photo_retention_reads_as_a_sentence(
+    settings_env: Callable[..., None], language: str, days: int, sentence: str
+) -> None:
+    """"1 day", not "1 days"; 0 says "as soon as", not "0 days (0 means straight away)"."""
+    settings_env(storage__photo_retention_days=days)
+    assert sentence in legal.document("privacy", language)
+
+
 def test_the_documents_language_is_not_the_sessions(settings_env: Callable[..., None]) -> None:
     """A page in Hindi that shows the Tamil policy (or the reverse) fills it in Tamil."""
     import i18n
