@@ -167,7 +167,7 @@ def test_video_retention_is_said_in_the_document_language(
 def test_photo_retention_reads_as_a_sentence(
     settings_env: Callable[..., None], language: str, days: int, sentence: str
 ) -> None:
-    """"1 day", not "1 days"; 0 says "as soon as", not "0 days (0 means straight away)"."""
+    """ "1 day", not "1 days"; 0 says "as soon as", not "0 days (0 means straight away)"."""
     settings_env(storage__photo_retention_days=days)
     assert sentence in legal.document("privacy", language)
 
