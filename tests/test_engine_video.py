@@ -9,6 +9,8 @@ end check the pieces (mouth, eyes, head warp, visemes, blinks, framing, encoder)
 from __future__ import annotations
 
 import dataclasses
+import os
+import subprocess
 from pathlib import Path
 
 import cv2
@@ -22,7 +24,7 @@ from errors import JobCancelled
 from providers.base import CancelToken, GenerationRequest, GenerationResult, JobContext
 from providers.local import LocalProvider
 from providers.local.animate import FaceAnimator
-from providers.local.encode import VideoEncoder, probe
+from providers.local.encode import VideoEncoder, encoder_threads, probe
 from providers.local.face import FaceLandmarks, detect_face
 from providers.local.framing import output_size, plan_framing, render_base
 from providers.local.motion import blink_track, head_track
@@ -541,3 +543,25 @@ def test_encoding_only_the_changed_box_gives_the_same_video(tmp_path: Path) -> N
     with VideoEncoder(tmp_path / "odd.mp4", 80, 96, 25) as enc, pytest.raises(ValueError):
         enc.write(frames[0])
         enc.write(frames[1], changed=(11, 20, 50, 60))
+
+
+def test_x264_runs_on_one_thread_on_small_machines(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On 1-2 CPUs the renderer and the voice hold the other core: x264's frame threads
+    would cost CPU they need (see encoder_threads). Bigger machines leave it to x264."""
+    assert [encoder_threads(n) for n in (1, 2, 3, 8)] == [1, 1, 0, 0]
+    commands: list[list[str]] = []
+    real = subprocess.Popen
+
+    def recording(cmd: list[str], *args: object, **kwargs: object) -> subprocess.Popen[bytes]:
+        commands.append(cmd)
+        return real(cmd, *args, **kwargs)  # type: ignore[call-overload, no-any-return]
+
+    monkeypatch.setattr(subprocess, "Popen", recording)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: {0, 1}, raising=False)
+    with VideoEncoder(tmp_path / "v.mp4", 64, 64, 25) as enc:
+        enc.write(np.zeros((64, 64, 3), np.uint8))
+    (cmd,) = commands
+    assert cmd[cmd.index("-threads") + 1] == "1"
+    assert cmd.index("-threads") > cmd.index("libx264")  # an output (encoder) option

@@ -9,6 +9,7 @@ or the job is cancelled, ffmpeg is killed and the partial file removed.
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import subprocess
 import tempfile
@@ -25,6 +26,19 @@ from errors import N_, ProviderError
 PRESET = "veryfast"
 CRF = 23
 AUDIO_BITRATE = "96k"  # mono speech: transparent at this rate
+
+
+def encoder_threads(cpus: int | None = None) -> int:
+    """x264's thread count for a machine with ``cpus`` usable CPUs (default: this one's).
+
+    On two CPUs, one: the renderer draws on one core and the voice runs beside it, and
+    x264's frame threads cost more CPU in all (measured with ``benchmarks/bench_engine.py``
+    at 720p: ~15% less encoder CPU, a 30 s video ~0.45 s sooner and ~20 MB lighter at its
+    peak; at 1080p ~2 s sooner). On bigger machines x264 chooses (0), as it always did.
+    """
+    if cpus is None:
+        cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return 1 if (cpus or 1) <= 2 else 0
 
 
 def ffmpeg_exe() -> str:
@@ -104,6 +118,7 @@ class VideoEncoder:
             "-color_range",
             "tv",
         ]
+        cmd += ["-threads", str(encoder_threads())]
         if audio_path is not None:
             cmd += ["-map", "1:a:0", "-c:a", "aac", "-b:a", AUDIO_BITRATE]
         cmd += ["-movflags", "+faststart", "-f", "mp4", str(self.path)]
