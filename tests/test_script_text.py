@@ -213,6 +213,35 @@ def test_other_languages_get_markup_emoji_and_number_words_where_covered() -> No
     assert normalise("எனக்கு 25 வயது 😀", "ta") == "எனக்கு 25 வயது"
 
 
+REGIONAL = [
+    # Rupees after the number (the voices drop the sign, or say it first), singular for one.
+    ("ta", "விலை ₹500 மட்டும்", "விலை 500 ரூபாய் மட்டும்"),
+    ("te", "ధర ₹1 మాత్రమే", "ధర 1 రూపాయి మాత్రమే"),
+    ("te", "Rs. 1,50,000 కూడా", "1,50,000 రూపాయలు కూడా"),
+    ("mr", "₹1 आणि 500/- भरा", "1 रुपया आणि 500 रुपये भरा"),
+    ("mr", "किंमत ₹5 लाख फक्त", "किंमत 5 लाख रुपये फक्त"),
+    ("mr", "INR 2.5 crore", "2.5 कोटी रुपये"),
+    ("ta", "₹10 Lakhs", "10 லட்சம் ரூபாய்"),
+    ("te", "₹1 లక్ష, ₹5 lakh", "1 లక్ష రూపాయలు, 5 లక్షలు రూపాయలు"),
+    # Bengali: num2words then says the number (and the year) in words.
+    ("bn", "দাম ₹৫০০", "দাম পাঁচশত টাকা"),
+    # Numeric dates: day first, as in India; ISO dates; impossible dates left alone.
+    ("ta", "12/03/2025 அன்று", "12 மார்ச் 2025 அன்று"),
+    ("mr", "2025-03-12 रोजी", "12 मार्च 2025 रोजी"),
+    ("te", "3/25/2025", "25 మార్చి 2025"),
+    ("ta", "31/02/2025 இல்லை", "31/02/2025 இல்லை"),
+    ("bn", "১২/০৩/২০২৫ তারিখে", "বারো মার্চ দুই হাজার পঁচিশ তারিখে"),
+]
+
+
+@pytest.mark.parametrize(("lang", "typed", "spoken"), REGIONAL)
+def test_regional_rupees_and_dates(lang: str, typed: str, spoken: str) -> None:
+    """Tamil, Telugu, Bengali and Marathi voices read numbers themselves but drop ₹ (or say
+    it first) and read 12/03/2025 as "twelve slash three": said here, digits kept."""
+    assert normalise(typed, lang) == spoken
+    assert normalise(spoken, lang) == spoken
+
+
 @pytest.mark.parametrize("typed", ["😀🎉👍🏽", "🇮🇳 ❤️", "!!! ???", "<b></b> *** ---", "★ → ♥"])
 def test_emoji_or_symbols_only_is_nothing_to_say(typed: str) -> None:
     assert normalise(typed, "en") == ""

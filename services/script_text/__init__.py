@@ -14,8 +14,10 @@ result as a pronunciation preview. The typed script is what a job row keeps.
 
 English and Hindi have full rules (Indian digit grouping 1,50,000, ₹/Rs./$ amounts with
 lakh and crore, day-first dates, times, %, units, titles such as Dr. and Mr., URLs read as
-"dot" and "slash"). Other languages get markup and emoji removal, and number words where
-:mod:`services.number_words` covers them; their remaining digits are left to the engine.
+"dot" and "slash"). Tamil, Telugu, Bengali and Marathi get their rupee amounts and numeric
+dates said (:mod:`regional`; their voices read the numbers themselves). Other languages get
+markup and emoji removal, and number words where :mod:`services.number_words` covers them;
+their remaining digits are left to the engine.
 Every rule only writes words, so normalising twice gives the same text.
 
     markup.py        HTML, Markdown and emoji out
@@ -23,6 +25,7 @@ Every rule only writes words, so normalising twice gives the same text.
     dates.py         dates, years, weekday ranges, times
     numbers.py       money, lakh/crore, %, units, ordinals, plain numbers
     number_words.py  numbers as words (num2words; an own Hindi table)
+    regional.py      rupees and dates in Tamil, Telugu, Bengali and Marathi
     lexicons.py      each language's words for all of the above
 """
 
@@ -33,7 +36,7 @@ import unicodedata
 from collections.abc import Callable
 
 from errors import N_, ScriptError
-from services.script_text import addresses, dates, numbers
+from services.script_text import addresses, dates, numbers, regional
 from services.script_text import number_words as nw
 from services.script_text.lexicons import LEXICONS, Lexicon, Rule, nfc
 from services.script_text.markup import drop_emoji, strip_markup
@@ -100,6 +103,8 @@ def normalise(text: str, language: str) -> str:
         for pattern, long in addresses.ABBREVIATIONS[language]:
             text = pattern.sub(long, text)
         text = re.sub(r"(?<=\w)\s*&\s*(?=\w)", f" {lex.and_} ", text)
+    elif language in regional.LANGUAGES:
+        text = regional.say(text, language)
     if lex is not None or nw.supported(language):
         text = numbers.plain_numbers(text, language)
     # What is left of symbols: pictographs outside the emoji blocks, stray markup characters.

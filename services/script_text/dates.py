@@ -15,11 +15,11 @@ from services.script_text import number_words as nw
 from services.script_text.lexicons import EN_MONTHS, HI_MONTHS, Lexicon, Rule, nfc
 from services.script_text.numbers import END
 
-_NUMERIC_DATE = re.compile(
+NUMERIC_DATE = re.compile(
     r"(?<![\d/.\-])(?P<a>\d{1,2})(?P<sep>[/.\-])(?P<b>\d{1,2})(?P=sep)(?P<y>\d{4}|\d{2})"
     r"(?![\d/\-])(?!\.\d)"
 )
-_ISO_DATE = re.compile(r"(?<![\d\-])(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})(?![\d\-])")
+ISO_DATE = re.compile(r"(?<![\d\-])(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})(?![\d\-])")
 _EN_MONTH_NAMES = (
     {m.lower(): i for i, m in enumerate(EN_MONTHS, start=1)}
     | {m[:3].lower(): i for i, m in enumerate(EN_MONTHS, start=1)}
@@ -162,8 +162,8 @@ def _hi_year(m: re.Match[str], lang: str, lex: Lexicon) -> str:
 
 
 RULES: list[Rule] = [
-    (_ISO_DATE, _iso),
-    (_NUMERIC_DATE, _numeric_date),
+    (ISO_DATE, _iso),
+    (NUMERIC_DATE, _numeric_date),
     (_DAY_MONTH, _date_day_month),
     (_MONTH_DAY, _date_month_day),
     (_MONTH_YEAR, _month_year),
