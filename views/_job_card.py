@@ -135,13 +135,14 @@ def _result_panel(job: jobs.JobView, user_id: int) -> None:
 
 
 def _succeeded(job: jobs.JobView) -> bool:
-    """Player on the left, facts and actions on the right; True when "Make another" is hit."""
-    col_player, col_info = st.columns([2, 3], gap="large")
+    """Player on the left, facts, actions and the rating on the right (on a phone, in that
+    order under the video: "ready" and the download come before the stars); True when
+    "Make another" is hit."""
+    col_player, col_info = st.columns([2, 3], gap="medium")
     with col_player:
         # Captions burned into the frames need no second, HTML subtitle track.
         # By URL (the /api/media route or the store's signed URL): never the bytes in memory.
         player(job.video_key or "", vtt_key=job.vtt_key if job.params.captions == "srt" else None)
-        rating_widget(job.id, job.user_id)  # go-live: 5 stars and a comment under the video
     with col_info:
         st.markdown("### " + _("Your video is ready"))
         facts = [
@@ -176,9 +177,11 @@ def _succeeded(job: jobs.JobView) -> bool:
                 icon=":material/subtitles:",
                 width="stretch",
             )
-        return st.button(
+        again = st.button(
             _("Make another"), key="make_another", icon=":material/add:", width="stretch"
         )
+        rating_widget(job.id, job.user_id)  # go-live: 5 stars and a comment
+        return again
 
 
 def job_panel(user_id: int) -> bool:
