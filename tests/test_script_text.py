@@ -223,6 +223,8 @@ REGIONAL = [
     ("mr", "INR 2.5 crore", "2.5 कोटी रुपये"),
     ("ta", "₹10 Lakhs", "10 லட்சம் ரூபாய்"),
     ("te", "₹1 లక్ష, ₹5 lakh", "1 లక్ష రూపాయలు, 5 లక్షలు రూపాయలు"),
+    ("mr", "Rs. 3 Cr. किंमतीचे घर", "3 कोटी रुपये किंमतीचे घर"),  # the dot is not a stop
+    ("mr", "किंमत Rs. 3 Cr.", "किंमत 3 कोटी रुपये."),
     # Bengali: num2words then says the number (and the year) in words.
     ("bn", "দাম ₹৫০০", "দাম পাঁচশত টাকা"),
     # Numeric dates: day first, as in India; ISO dates; impossible dates left alone.

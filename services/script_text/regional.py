@@ -77,7 +77,8 @@ def _multipliers(words: _Words) -> dict[str, str]:
 
 def _amount_patterns(words: _Words) -> tuple[re.Pattern[str], re.Pattern[str]]:
     mult = "|".join(sorted(_multipliers(words), key=len, reverse=True))
-    tail = rf"(?:\s?(?P<mult>(?i:{mult})))?"
+    # "Cr." is an abbreviation: its dot goes with it (and comes back if it ended a sentence).
+    tail = rf"(?:\s?(?P<mult>(?i:{mult}))(?P<dot>(?<=[Cc][Rr])\.)?)?"
     before = re.compile(rf"(?<![A-Za-z\d])(?:{_SIGN})\s?(?P<num>{NUM}){tail}(?!\w|[.,]\d)")
     after = re.compile(rf"(?<![\d.,])(?P<num>{NUM}){tail}\s?(?:/-|₹){END}")
     return before, after
@@ -93,7 +94,11 @@ def _amount(match: re.Match[str], words: _Words) -> str:
         return f" {num} {words.rupee[0] if one else words.rupee[1]} "
     kind = _multipliers(words)[mult.lower() if mult.isascii() else nfc(mult)]
     forms = words.lakh if kind == "lakh" else words.crore
-    return f" {num} {forms[0] if one else forms[1]} {words.rupee[1]} "
+    said = f" {num} {forms[0] if one else forms[1]} {words.rupee[1]}"
+    rest = match.string[match.end() :].lstrip(" \t")
+    if match["dot"] and (not rest or rest[0] == "\n" or rest[0].isupper()):
+        said += "."
+    return said + " "
 
 
 def _date(day: int, month: int, year: int, words: _Words) -> str | None:
