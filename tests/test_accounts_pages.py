@@ -223,10 +223,23 @@ def test_generate_is_refused_without_enough_credits(
     at.file_uploader(key="photo_upload").set_value(("me.jpg", portrait, "image/jpeg")).run()
     at.text_area(key="script").input("I have no credits left.").run()
     assert "You do not have enough credits for this video." in texts(at)
+    # Payments are off: no page to send them to.
+    assert "Buy credits" not in [str(el.proto.label) for el in at.get("page_link")]
     at = clean(at.button(key="generate").click().run())
     assert "This video needs 1 credit; you have 0." in [e.value for e in at.error]
     with session_scope() as session:
         assert session.scalar(select(func.count()).select_from(Job)) == 0
+
+
+def test_a_short_balance_links_to_buying_credits_when_payments_are_on(
+    site: Callable[..., None], portrait: bytes
+) -> None:
+    site(credits__signup_grant=0, credits__guest_grant=0, features__enable_payments="true")
+    at = clean(app())
+    at.file_uploader(key="photo_upload").set_value(("me.jpg", portrait, "image/jpeg")).run()
+    at.text_area(key="script").input("I have no credits left.").run()
+    links = [(str(el.proto.label), str(el.proto.page)) for el in at.get("page_link")]
+    assert ("Buy credits", "credits") in links
 
 
 # ---------------------------------------------------------------------- a whole first visit

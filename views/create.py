@@ -33,7 +33,7 @@ from views._components import (
     show_error,
 )
 from views._scroll import scroll_into_view
-from views._session import current_user, require_user
+from views._session import CREDITS_PAGE, current_user, require_user
 
 log = logging.getLogger("talkingphoto.create")
 
@@ -521,6 +521,9 @@ def main() -> None:
         )
         if hint := _hint(busy, photo, script, cost, balance):
             st.caption(hint)
+        if cost is not None and cost > balance and get_settings().features.enable_payments:
+            # The way on from a balance short of the price, right under it.
+            st.page_link(CREDITS_PAGE, label=_("Buy credits"), icon=":material/shopping_cart:")
         draft_state = _draft_state(photo, script, params)
         if clicked and photo is not None:
             try:
