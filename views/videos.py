@@ -360,7 +360,8 @@ def _card(job: jobs.JobView, user_id: int) -> None:
                 if playable and st.button(
                     _("Hide") if playing else _("Play"),
                     key=f"play_{job.id}",
-                    icon=":material/pause:" if playing else ":material/play_arrow:",
+                    # Hide folds the player away; a pause icon would promise to pause it.
+                    icon=":material/expand_less:" if playing else ":material/play_arrow:",
                     type="primary" if not playing else "secondary",
                 ):
                     st.session_state["playing"] = None if playing else job.id
