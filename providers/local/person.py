@@ -14,13 +14,10 @@ are computed once per video, on the framed still:
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
-import sys
-
 import cv2
 import numpy as np
 
+from observability import memory
 from providers.local.mesh import MODELS
 
 MODEL = "selfie_segmentation.tflite"
@@ -42,16 +39,9 @@ def person_mask(rgb: np.ndarray) -> np.ndarray:
     net.setInput((square.astype(np.float32) / 255.0).transpose(2, 0, 1)[None])
     out = np.array(net.forward(net.getUnconnectedOutLayersNames())[0]).reshape(_SIZE, _SIZE)
     del net
-    _give_back_freed_memory()
+    memory.release_free_memory()  # glibc keeps freed pages otherwise; peak RSS counts them
     mask = cv2.resize(np.clip(out, 0.0, 1.0).astype(np.float32), (w, h))
     return np.clip(mask, 0.0, 1.0)
-
-
-def _give_back_freed_memory() -> None:
-    """Return freed heap pages to the OS (glibc keeps them otherwise, and peak RSS counts)."""
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(OSError, AttributeError):
-            ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def background_plate(rgb: np.ndarray, alpha: np.ndarray, margin_px: int) -> np.ndarray:

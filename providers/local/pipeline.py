@@ -22,6 +22,7 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from errors import N_, PhotoError
+from observability import memory
 from providers.base import GenerationRequest, JobContext
 from providers.local import captions, speech
 from providers.local.animate import FaceAnimator
@@ -29,7 +30,6 @@ from providers.local.encode import VideoEncoder
 from providers.local.face import FaceLandmarks, detect_face
 from providers.local.framing import Framing, plan_framing, render_base
 from providers.local.motion import blink_track, head_track
-from providers.local.piper_voice import trim_heap
 from providers.local.speech_thread import SpeechThread, warm_mouth
 from providers.local.visemes import MouthTrack, mouth_track
 
@@ -114,7 +114,8 @@ def render(request: GenerationRequest, ctx: JobContext, *, min_face_px: int) -> 
     try:
         animator = FaceAnimator(base, lm_out)
         animator.prepare(head_moves=request.head_motion > 0)
-        trim_heap()  # face finding and the plate's temporaries: freed, but still held
+        # Face finding's and the plate's temporaries: freed, but glibc still holds them.
+        memory.release_free_memory()
         warm_mouth(animator, voice, FPS)
         sp = voice.result()
     finally:

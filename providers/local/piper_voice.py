@@ -15,11 +15,8 @@ Loaded voices are cached per model path for the life of the process (thread-safe
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import json
 import logging
-import sys
 import tempfile
 import threading
 import unicodedata
@@ -30,7 +27,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from observability import releasable
+from observability import memory, releasable
 
 if TYPE_CHECKING:
     from piper import PiperVoice
@@ -234,14 +231,7 @@ def release_working_memory(voice: PiperVoice) -> None:
     except Exception as exc:  # never fail a synthesis over memory
         log.debug("could not shrink the voice's arena: %s", exc)
         return
-    trim_heap()
-
-
-def trim_heap() -> None:
-    """Return freed heap pages to the OS (glibc keeps them otherwise; peak RSS counts them)."""
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(OSError, AttributeError):
-            ctypes.CDLL("libc.so.6").malloc_trim(0)
+    memory.release_free_memory()
 
 
 # --- synthesis -------------------------------------------------------------------------

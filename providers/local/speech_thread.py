@@ -21,10 +21,11 @@ from typing import cast
 
 import numpy as np
 
+from observability import memory
 from providers.base import CancelToken, GenerationRequest
 from providers.local import speech
 from providers.local.animate import FaceAnimator
-from providers.local.piper_voice import SpeechChunk, merge_phonemes, trim_heap
+from providers.local.piper_voice import SpeechChunk, merge_phonemes
 from providers.local.visemes import PhonemeLike, mouth_track
 
 _POLL_S = 0.1  # how often a wait for the next sentence checks for cancellation
@@ -137,5 +138,6 @@ def warm_mouth(animator: FaceAnimator, voice: SpeechThread, fps: float) -> int:
             if not animator.has_mouth(key):
                 animator.mouth_patch(key)
                 made += 1
-                trim_heap()  # the render's temporaries: Piper's memory is at its peak now
+                # The render's temporaries, given back while Piper's memory is at its peak.
+                memory.release_free_memory()
     return made
