@@ -113,21 +113,21 @@ class Releasables:
         if idle_s <= 0:
             return []
         now = self.clock() if now is None else now
-        with self._lock:
-            if self._active or self._released or now - self._last_used < idle_s:
-                return []
-            released = self._release_locked()
-        gc.collect()  # onnxruntime sessions and nets sit in reference cycles now and then
-        memory.release_free_memory()
-        return released
+        return self._release_unless(
+            lambda: bool(self._active or self._released or now - self._last_used < idle_s)
+        )
 
     def release_now(self) -> list[str]:
         """Release every cache unless the engine is in use (then nothing: returns [])."""
+        return self._release_unless(lambda: bool(self._active))
+
+    def _release_unless(self, keep: Callable[[], bool]) -> list[str]:
+        """Release every cache unless ``keep()`` (evaluated under the lock) says not to."""
         with self._lock:
-            if self._active:
+            if keep():
                 return []
             released = self._release_locked()
-        gc.collect()
+        gc.collect()  # onnxruntime sessions and nets sit in reference cycles now and then
         memory.release_free_memory()
         return released
 

@@ -49,6 +49,13 @@ class ClosedSessionSweeper:
 
     def sweep(self, manager: _SessionManager) -> int:
         """One pass (on Streamlit's event loop); returns how many sessions were shut down."""
+        gone = self.collect(manager)
+        for session in gone:
+            session.shutdown()  # idempotent: a session Streamlit closed itself is left alone
+        return len(gone)
+
+    def collect(self, manager: _SessionManager) -> list[_Session]:
+        """The sessions that have left the storage since the last pass (not shut down yet)."""
         stored: dict[str, _Session] = {}
         for info in manager.list_sessions():
             if not manager.is_active_session(info.session.id):
@@ -59,9 +66,7 @@ class ClosedSessionSweeper:
             if sid not in stored and not manager.is_active_session(sid)
         ]
         self._waiting = stored
-        for session in gone:
-            session.shutdown()  # idempotent: a session Streamlit closed itself is left alone
-        return len(gone)
+        return gone
 
 
 _SWEEPER = ClosedSessionSweeper()
@@ -94,16 +99,19 @@ def schedule_sweep() -> None:
 
     def run() -> None:
         try:
+            gone = _SWEEPER.collect(manager)
+            if not gone:
+                return  # the usual tick: nothing to shut down, no stats gathered
             before = file_bytes(runtime.stats_mgr.get_stats())
-            closed = _SWEEPER.sweep(manager)
-            if closed:
-                after = file_bytes(runtime.stats_mgr.get_stats())
-                log.info(
-                    "shut down %d closed Streamlit sessions; their files %.1f -> %.1f MB",
-                    closed,
-                    before / 2**20,
-                    after / 2**20,
-                )
+            for session in gone:
+                session.shutdown()
+            after = file_bytes(runtime.stats_mgr.get_stats())
+            log.info(
+                "shut down %d closed Streamlit sessions; their files %.1f -> %.1f MB",
+                len(gone),
+                before / 2**20,
+                after / 2**20,
+            )
         except Exception:
             log.exception("closed-session sweep failed")
 
