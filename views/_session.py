@@ -44,6 +44,7 @@ SIGNED_OUT_KEY = "auth_signed_out"
 CLIENT_TOKEN_KEY = "client_token"  # this browser session, for limits when its address is unknown
 SIGNIN_PAGE = "views/signin.py"
 ACCOUNT_PAGE = "views/account.py"
+CREATE_PAGE = "views/create.py"
 CREDITS_PAGE = "views/credits.py"  # registered only when payments are on
 _KEEP_ON_SIGN_OUT = ("ui_lang", CLEAR_COOKIE_KEY, SIGNED_OUT_KEY, CLIENT_TOKEN_KEY)
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 import streamlit as st
 
 from i18n import _
-from views._session import require_user
+from views._session import CREATE_PAGE, require_user
 
 require_user()
 st.title(_("Admins only"))
 st.error(_("This page is for administrators only."), icon=":material/lock:")
 st.caption(_("If you think you should have access, ask the person who runs this site."))
-st.page_link("views/create.py", label=_("Back to Create"), icon=":material/arrow_back:")
+st.page_link(CREATE_PAGE, label=_("Back to Create"), icon=":material/arrow_back:")

@@ -82,6 +82,11 @@ def _stage(source_id: str, data: bytes, *, rate_limited: bool = True) -> None:
     st.session_state["photo_source_id"] = source_id
 
 
+def _forget_photo() -> None:
+    for key in ("photo", "photo_error", "photo_source_id"):
+        st.session_state.pop(key, None)
+
+
 def _photo_input(max_mb: int) -> Any:
     ui_theme.translate_streamlit_widgets(max_mb)  # Streamlit's "Upload", "Take Photo"...
     uploader = {
@@ -112,12 +117,10 @@ def _photo_section() -> StagedPhoto | None:
         # The photo of the creator's draft (the upload box cannot be refilled after a reload).
         st.caption(_("Your photo from last time is kept. Upload another to replace it."))
         if st.button(_("Remove photo"), key="remove_draft_photo", icon=":material/close:"):
-            for key in ("photo", "photo_error", "photo_source_id"):
-                st.session_state.pop(key, None)
+            _forget_photo()
             st.rerun()
     elif uploaded is None:
-        for key in ("photo", "photo_error", "photo_source_id"):
-            st.session_state.pop(key, None)
+        _forget_photo()
         st.caption(_("A clear, front-facing photo of one person works best."))
         return None
 
@@ -417,8 +420,7 @@ def _restore_draft(user_id: int) -> None:
         _stage(DRAFT_SOURCE, data, rate_limited=False)  # checked again, as any upload
         photo: StagedPhoto | None = st.session_state.get("photo")
         if photo is None:  # no longer acceptable (limits changed): start without it
-            for key in ("photo", "photo_error", "photo_source_id"):
-                st.session_state.pop(key, None)
+            _forget_photo()
         elif aspect := draft.options.get("aspect"):
             fitting = generation.default_aspect(photo.width, photo.height)
             st.session_state[f"opt_aspect_{fitting}"] = aspect

@@ -26,7 +26,7 @@ from secrets_manager import get_settings
 from services import sharing
 from views._components import short_language
 from views._media import absolute, copy_box, share_buttons, subtitles
-from views._session import current_user
+from views._session import CREATE_PAGE, SIGNIN_PAGE, current_user
 
 SEEN = "share_views_counted"
 
@@ -54,7 +54,7 @@ def _gone() -> None:
 
 def _home() -> str:
 
-    return "views/create.py" if current_user() is not None else "views/signin.py"
+    return CREATE_PAGE if current_user() is not None else SIGNIN_PAGE
 
 
 def main() -> None:

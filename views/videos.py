@@ -32,9 +32,8 @@ from views._components import (
 )
 from views._feedback import rating_widget
 from views._media import copy_box, download_url, format_bytes, playback_url, player, share_buttons
-from views._session import require_user
+from views._session import CREATE_PAGE, require_user
 
-CREATE_PAGE = "views/create.py"
 POLL_S = 2.0  # how often a card of a video being made re-reads its row
 EXPIRY_CHOICES: dict[int | None, str] = {
     None: N_("Never"),
