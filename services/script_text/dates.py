@@ -55,11 +55,27 @@ def _month_number(name: str) -> int:
     return _HI_MONTH_NAMES.get(name) or _EN_MONTH_NAMES[name.lower()]
 
 
-def _say_date(day: int, month: int, year: int | None, lang: str, lex: Lexicon, *,
-              month_first: bool = False) -> str | None:  # fmt: skip
+def is_date(day: int, month: int, year: int | None) -> bool:
+    """Whether day/month(/year) is a real calendar date (no year: any leap year will do)."""
     try:
         dt.date(year or 2000, month, day)
     except ValueError:
+        return False
+    return True
+
+
+def day_month_year(match: re.Match[str]) -> tuple[int, int, int]:
+    """A :data:`NUMERIC_DATE` match as (day, month, year): day first, as in India, unless
+    only the other order is a date; a two-digit year is this century's."""
+    a, b, y = int(match["a"]), int(match["b"]), match["y"]
+    year = int(y) + (2000 if len(y) == 2 else 0)
+    day, month = (b, a) if b > 12 >= a else (a, b)
+    return day, month, year
+
+
+def _say_date(day: int, month: int, year: int | None, lang: str, lex: Lexicon, *,
+              month_first: bool = False) -> str | None:  # fmt: skip
+    if not is_date(day, month, year):
         return None
     said_year = f" {nw.year(year, lang)}" if year is not None else ""
     name = lex.months[month - 1]
@@ -71,10 +87,7 @@ def _say_date(day: int, month: int, year: int | None, lang: str, lex: Lexicon, *
 
 
 def _numeric_date(match: re.Match[str], lang: str, lex: Lexicon) -> str | None:
-    a, b, y = int(match["a"]), int(match["b"]), match["y"]
-    year = int(y) + (2000 if len(y) == 2 else 0)
-    day, month = (b, a) if b > 12 >= a else (a, b)  # day first, as in India, unless impossible
-    return _say_date(day, month, year, lang, lex)
+    return _say_date(*day_month_year(match), lang, lex)
 
 
 _DAY_ABBREVIATIONS = {"Mon": 0, "Tue": 1, "Tues": 1, "Wed": 2, "Thu": 3, "Thur": 3, "Thurs": 3,

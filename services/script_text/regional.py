@@ -17,11 +17,10 @@ Every rule only writes digits and words, so normalising twice gives the same tex
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from dataclasses import dataclass
 
-from services.script_text.dates import ISO_DATE, NUMERIC_DATE
+from services.script_text.dates import ISO_DATE, NUMERIC_DATE, day_month_year, is_date
 from services.script_text.lexicons import nfc
 from services.script_text.numbers import END, NUM, number_value
 
@@ -101,23 +100,18 @@ def _amount(match: re.Match[str], words: _Words) -> str:
     return said + " "
 
 
-def _date(day: int, month: int, year: int, words: _Words) -> str | None:
-    try:
-        dt.date(year, month, day)
-    except ValueError:
-        return None
+def _date(match: re.Match[str], day: int, month: int, year: int, words: _Words) -> str:
+    if not is_date(day, month, year):
+        return match.group(0)
     return f" {day} {words.months[month - 1]} {year} "
 
 
 def _numeric_date(match: re.Match[str], words: _Words) -> str:
-    a, b, y = int(match["a"]), int(match["b"]), match["y"]
-    year = int(y) + (2000 if len(y) == 2 else 0)
-    day, month = (b, a) if b > 12 >= a else (a, b)  # day first, as in India, unless impossible
-    return _date(day, month, year, words) or match.group(0)
+    return _date(match, *day_month_year(match), words)
 
 
 def _iso_date(match: re.Match[str], words: _Words) -> str:
-    return _date(int(match["d"]), int(match["m"]), int(match["y"]), words) or match.group(0)
+    return _date(match, int(match["d"]), int(match["m"]), int(match["y"]), words)
 
 
 def say(text: str, language: str) -> str:
