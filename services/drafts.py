@@ -18,7 +18,6 @@ Deleting the account deletes the draft and its photo (:func:`erase_user`).
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -30,7 +29,7 @@ from sqlalchemy import delete
 from db.models import Draft as DraftRow
 from db.session import read_scope, session_scope
 from errors import StorageError
-from services import media
+from services import media, photos
 
 log = logging.getLogger("talkingphoto.drafts")
 
@@ -81,9 +80,7 @@ def clean_options(options: Mapping[str, object]) -> dict[str, Any]:
 
 
 def _photo_key(user_id: int, data: bytes) -> str:
-    digest = hashlib.sha256(data).hexdigest()[:24]
-    ext = "png" if data[:4] == b"\x89PNG" else "jpg"
-    return f"{PREFIX}/{int(user_id)}/{digest}.{ext}"
+    return f"{PREFIX}/{int(user_id)}/{photos.content_name(data)}"
 
 
 def load(user_id: int) -> Draft | None:

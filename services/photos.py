@@ -289,10 +289,8 @@ def stage_upload(data: bytes, *, user_id: int | None = None) -> StagedPhoto:
     preview = face_preview(prepared, min_face_px=limits.min_face_px)
     folder = staged_upload_dir()
     folder.mkdir(parents=True, exist_ok=True)
-    digest = hashlib.sha256(prepared.data).hexdigest()[:24]
-    ext = "png" if prepared.data[:4] == b"\x89PNG" else "jpg"
-    photo_path = folder / f"{digest}.{ext}"
-    crop_path = folder / f"{digest}-face.jpg"
+    photo_path = folder / content_name(prepared.data)
+    crop_path = photo_path.with_name(f"{photo_path.stem}-face.jpg")
     _write_whole(photo_path, prepared.data)
     _write_whole(crop_path, preview.crop_jpeg)
     return StagedPhoto(
@@ -303,6 +301,12 @@ def stage_upload(data: bytes, *, user_id: int | None = None) -> StagedPhoto:
         format=prepared.format,
         notes=tuple(preview.notes),
     )
+
+
+def content_name(data: bytes) -> str:
+    """A prepared photo's file name from its content: ``<sha-256 prefix>.<png|jpg>``."""
+    ext = "png" if data[:4] == b"\x89PNG" else "jpg"
+    return f"{hashlib.sha256(data).hexdigest()[:24]}.{ext}"
 
 
 def _write_whole(path: Path, data: bytes) -> None:
