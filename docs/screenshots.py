@@ -27,11 +27,11 @@ from skimage import data  # noqa: E402
 
 import i18n  # noqa: E402
 from tests.test_app_server import running_app  # noqa: E402
+from tests.test_e2e import CHROMIUM_ARGS as FLAGS  # noqa: E402
 from tests.test_e2e import _loaded  # noqa: E402
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1366, "height": 800}
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 SCRIPTS = {
     "en": "Namaste! Welcome to our new shop in Jaipur, open every day from ten to eight.",
     "hi": "नमस्ते! जयपुर में हमारी नई दुकान में आपका स्वागत है।",

@@ -23,8 +23,7 @@ sync_api = pytest.importorskip("playwright.sync_api")
 
 from tests.test_app_server import running_app  # noqa: E402
 from tests.test_e2e import ARTEFACTS, VIEWPORTS, _loaded  # noqa: E402
-
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+from tests.test_e2e import CHROMIUM_ARGS as ARGS  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -35,6 +35,7 @@ from tests.test_app_server import running_app  # noqa: E402
 ARTEFACTS = Path(tempfile.gettempdir()) / "talkingphoto-e2e"
 PASSWORD = "correct horse battery staple"
 ADMIN = "admin@example.com"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 VIEWPORTS = {
     "phone": {
         "viewport": {"width": 390, "height": 844},
@@ -114,7 +115,7 @@ def page(request: pytest.FixtureRequest) -> Iterator[object]:
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(
             executable_path=str(CHROMIUM),
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+            args=CHROMIUM_ARGS,
         )
         context = browser.new_context(**VIEWPORTS[request.param])
         page = context.new_page()

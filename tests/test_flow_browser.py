@@ -28,17 +28,11 @@ sync_api = pytest.importorskip("playwright.sync_api")
 
 from tests.test_app_server import running_app  # noqa: E402
 from tests.test_e2e import ARTEFACTS, _loaded, _sign_up  # noqa: E402
+from tests.test_e2e import CHROMIUM_ARGS as ARGS  # noqa: E402
+from tests.test_e2e import VIEWPORTS as E2E_VIEWPORTS  # noqa: E402
 
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-VIEWPORTS = {
-    "phone": {
-        "viewport": {"width": 390, "height": 844},
-        "device_scale_factor": 2,
-        "is_mobile": True,
-        "has_touch": True,
-    },
-    "desktop": {"viewport": {"width": 1366, "height": 800}},
-}
+# The end-to-end phone; a common laptop screen (the 1366x800) for the desktop.
+VIEWPORTS = {**E2E_VIEWPORTS, "desktop": {"viewport": {"width": 1366, "height": 800}}}
 
 
 @pytest.fixture(scope="module")
