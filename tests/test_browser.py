@@ -102,6 +102,9 @@ def _to_top(page) -> None:
 def _choose(page, label: str, option_text: str) -> None:
     """Pick from a selectbox; retried because a rerun can close an open list under us."""
     combo = page.get_by_role("combobox", name=label, exact=True)
+    # While a rerun replaces the form, Streamlit shows the old widget beside the new one for a
+    # moment (seen in CI: two "Language of the script" boxes): wait until one is left.
+    sync_api.expect(combo).to_have_count(1, timeout=15_000)
     sync_api.expect(combo).to_be_visible()
     for attempt in range(3):
         combo.click()
